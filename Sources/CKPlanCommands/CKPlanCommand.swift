@@ -1,0 +1,39 @@
+import ArgumentParser
+import CKPlanModel
+
+/// `ckplan`: plans arm64 Linux crash-kernel memory before anyone reboots.
+public struct CKPlanCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ckplan",
+        abstract: "Plan arm64 Linux crash-kernel memory offline, as each kernel version would.",
+        discussion: """
+        Reads a machine (a device tree blob or a /proc/iomem dump, or an embedded QEMU virt machine
+        when none is given) and answers what the kernel does with it.
+
+        Exit status: 0 success; 1 the kernel would fail to reserve or kexec would fail to load;
+        64 usage error; 65 unreadable or malformed input.
+        """,
+        version: "0.1.0",
+        subcommands: [MachineCommand.self],
+        defaultSubcommand: MachineCommand.self
+    )
+
+    public init() {}
+}
+
+/// Output formats shared by the commands.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// Runs a command body: output is built whole and written only on success, so a failure leaves
+/// stdout empty; an `InputError` becomes one line on stderr and exit status 65.
+func emit(_ body: () throws(InputError) -> String) throws {
+    do {
+        let output = try body()
+        print(output, terminator: "")
+    } catch {
+        FileHandleOutput.standardError("ckplan: error: \(error)\n")
+        throw ExitCode(65)
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import CKPlanModel
+import CKPlanReaders
+import Foundation
+
+/// Where the machine comes from: `--dtb`, `--iomem`, a file recognised by content, or the
+/// embedded default.
+struct MachineInputOptions: ParsableArguments {
+    @Option(name: .customLong("dtb"), help: ArgumentHelp("A flattened device tree blob.", valueName: "file"))
+    var dtb: String?
+
+    @Option(name: .customLong("iomem"), help: ArgumentHelp("A /proc/iomem dump (read as root).", valueName: "file"))
+    var iomem: String?
+
+    @Argument(help: ArgumentHelp("A DTB or /proc/iomem file, recognised by its content.", valueName: "input"))
+    var file: String?
+
+    func validate() throws {
+        let given = [dtb, iomem, file].compactMap { $0 }
+        if given.count > 1 { throw ValidationError("give one input: --dtb, --iomem or a file") }
+    }
+
+    /// Reads and parses the input. Errors are `InputError` (exit 65).
+    func load() throws(InputError) -> Machine {
+        if let dtb { return try MachineLoader.dtb(path: dtb) }
+        if let iomem { return try MachineLoader.iomem(path: iomem) }
+        if let file { return try MachineLoader.recognise(path: file) }
+        return try MachineLoader.embedded()
+    }
+}
+
+enum MachineLoader {
+    static let fdtMagic: [UInt8] = [0xd0, 0x0d, 0xfe, 0xed]
+    /// Inputs beyond this are refused rather than read: a DTB is at most a few MiB, and the largest
+    /// /proc/iomem seen has a few hundred lines.
+    static let maximumInputBytes = 64 << 20
+
+    static func read(_ path: String) throws(InputError) -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError(file: path, location: .none, message: FileManager.default.fileExists(atPath: path)
+                ? "cannot be read" : "no such file")
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.read(upToCount: maximumInputBytes + 1) ?? Data()
+        } catch {
+            throw InputError(file: path, location: .none, message: "cannot be read (\(error.localizedDescription))")
+        }
+        guard data.count <= maximumInputBytes else {
+            throw InputError(file: path, location: .byteOffset(maximumInputBytes),
+                             message: "larger than \(maximumInputBytes >> 20) MiB; not a DTB or /proc/iomem dump")
+        }
+        return Array(data)
+    }
+
+    static func dtb(path: String) throws(InputError) -> Machine {
+        try DeviceTreeReader.machine(bytes: read(path), file: path)
+    }
+
+    static func iomem(path: String) throws(InputError) -> Machine {
+        let bytes = try read(path)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let offset = firstInvalidUTF8(bytes)
+            throw InputError(file: path, location: .byteOffset(offset), message: "not text (invalid UTF-8); /proc/iomem is plain text")
+        }
+        return try IomemReader.machine(text, file: path)
+    }
+
+    static func recognise(path: String) throws(InputError) -> Machine {
+        let bytes = try read(path)
+        if bytes.starts(with: fdtMagic) { return try DeviceTreeReader.machine(bytes: bytes, file: path) }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw InputError(file: path, location: .byteOffset(0),
+                             message: "neither a device tree blob (no 0xd00dfeed magic) nor a /proc/iomem text dump")
+        }
+        return try IomemReader.machine(text, file: path)
+    }
+
+    static func embedded() throws(InputError) -> Machine {
+        var m = try DeviceTreeReader.machine(bytes: EmbeddedMachine.dtb, file: EmbeddedMachine.name)
+        m.kind = .embedded
+        return m
+    }
+
+    /// The offset of the first line that is not valid UTF-8 (the error points at its start).
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int {
+        var start = 0
+        for line in bytes.split(separator: 0x0a, omittingEmptySubsequences: false) {
+            if String(validating: line, as: UTF8.self) == nil { return start }
+            start += line.count + 1
+        }
+        return 0
+    }
+}

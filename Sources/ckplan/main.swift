@@ -1,0 +1,3 @@
+import CKPlanCommands
+
+CKPlanCommand.main()

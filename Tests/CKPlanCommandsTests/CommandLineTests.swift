@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+/// Runs the built `ckplan` as a user would, to check exit statuses and the stdout/stderr split.
+enum CKPlanProcess {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var executable: URL {
+        let beside = Bundle.main.bundleURL.appendingPathComponent("ckplan")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return packageRoot.appendingPathComponent(".build/debug/ckplan")
+    }
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = arguments
+        p.currentDirectoryURL = packageRoot
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+@Suite struct MalformedInputTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var arguments: [String]
+        var message: String
+        var testDescription: String { arguments.joined(separator: " ") }
+    }
+
+    static let dir = "Tests/Data/malformed"
+    static let cases: [Case] = [
+        Case(arguments: ["machine", "--dtb", "\(dir)/truncated.dtb"],
+             message: "\(dir)/truncated.dtb: byte 4: the blob is truncated or a block runs past its end (FDT_ERR_TRUNCATED from fdt_check_full)"),
+        Case(arguments: ["machine", "--dtb", "\(dir)/tiny.dtb"],
+             message: "\(dir)/tiny.dtb: byte 20: the blob is truncated or a block runs past its end (FDT_ERR_TRUNCATED from fdt_check_full)"),
+        Case(arguments: ["machine", "--dtb", "\(dir)/short-totalsize.dtb"],
+             message: "\(dir)/short-totalsize.dtb: byte 4: the blob is truncated or a block runs past its end (FDT_ERR_TRUNCATED from fdt_check_full)"),
+        Case(arguments: ["machine", "--dtb", "\(dir)/bad-magic.dtb"],
+             message: "\(dir)/bad-magic.dtb: byte 0: not a device tree blob (magic is not 0xd00dfeed) (FDT_ERR_BADMAGIC from fdt_check_full)"),
+        Case(arguments: ["machine", "\(dir)/bad-magic.dtb"],
+             message: "\(dir)/bad-magic.dtb: byte 0: neither a device tree blob (no 0xd00dfeed magic) nor a /proc/iomem text dump"),
+        Case(arguments: ["machine", "--dtb", "\(dir)/bad-structure.dtb"],
+             message: "\(dir)/bad-structure.dtb: byte 56: a structure offset points outside the tree (FDT_ERR_BADOFFSET from fdt_get_name)"),
+        Case(arguments: ["machine", "\(dir)/address-cells-3.dtb"],
+             message: "\(dir)/address-cells-3.dtb: byte 76: /: #address-cells = <3>; addresses and sizes of 1 or 2 cells (at most 64 bits) expected"),
+        Case(arguments: ["machine", "\(dir)/size-cells-bytes.dtb"],
+             message: "\(dir)/size-cells-bytes.dtb: byte 92: /: #size-cells must be one 32-bit cell, found 1 bytes"),
+        Case(arguments: ["machine", "\(dir)/reg-partial.dtb"],
+             message: "\(dir)/reg-partial.dtb: byte 148: /memory@40000000: reg is 12 bytes, not a multiple of 16 (#address-cells = 2, #size-cells = 2)"),
+        Case(arguments: ["machine", "\(dir)/reg-wraps.dtb"],
+             message: "\(dir)/reg-wraps.dtb: byte 156: /memory@fffffffffffff000: reg entry 0xfffffffffffff000 + 0x2000 wraps past 2^64"),
+        Case(arguments: ["machine", "\(dir)/memreserve-wraps.dtb"],
+             message: "\(dir)/memreserve-wraps.dtb: byte 40: /memreserve/ entry 0 (0xfffffffffffff000 + 0x2000) wraps past 2^64"),
+        Case(arguments: ["machine", "\(dir)/initrd-backwards.dtb"],
+             message: "\(dir)/initrd-backwards.dtb: byte 208: /chosen: linux,initrd-end 0x48000000 is below linux,initrd-start 0x48100000"),
+        Case(arguments: ["machine", "--iomem", "\(dir)/bad-line.iomem"],
+             message: "\(dir)/bad-line.iomem:2: expected `START-END : NAME` with hexadecimal START and END, found `garbage here`"),
+        Case(arguments: ["machine", "--iomem", "\(dir)/too-wide.iomem"],
+             message: "\(dir)/too-wide.iomem:2: address does not fit in 64 bits"),
+        Case(arguments: ["machine", "--iomem", "\(dir)/backwards.iomem"],
+             message: "\(dir)/backwards.iomem:1: end 0x7fffffff is below start 0x80000000"),
+        Case(arguments: ["machine", "--iomem", "\(dir)/top-of-space.iomem"],
+             message: "\(dir)/top-of-space.iomem:1: `System RAM` ends at 2^64 - 1; physical memory cannot reach the top of the address space"),
+        Case(arguments: ["machine", "--iomem", "\(dir)/not-utf8.iomem"],
+             message: "\(dir)/not-utf8.iomem: byte 31: not text (invalid UTF-8); /proc/iomem is plain text"),
+        Case(arguments: ["machine", "--iomem", "\(dir)/empty.iomem"],
+             message: "\(dir)/empty.iomem: no /proc/iomem lines found"),
+        Case(arguments: ["machine", "Tests/Data/shared/iomem/cavium-thunderx2-nonroot-zeroed.txt"],
+             message: "Tests/Data/shared/iomem/cavium-thunderx2-nonroot-zeroed.txt: every address is zero: this /proc/iomem was read without root (the kernel hides resource addresses from unprivileged readers); read it as root"),
+        Case(arguments: ["machine", "\(dir)/does-not-exist.dtb"],
+             message: "\(dir)/does-not-exist.dtb: no such file"),
+    ]
+
+    @Test(arguments: cases)
+    func exit65WithOneLineAndNothingOnStdout(_ c: Case) throws {
+        let r = try CKPlanProcess.run(c.arguments)
+        #expect(r.status == 65)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr == "ckplan: error: \(c.message)\n")
+    }
+
+    @Test func usageErrorIs64WithNothingOnStdout() throws {
+        let r = try CKPlanProcess.run(["machine", "--dtb", "a", "--iomem", "b"])
+        #expect(r.status == 64)
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func embeddedDefaultMachineNeedsNoInput() throws {
+        let r = try CKPlanProcess.run(["machine", "--format", "json"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("\"schema\": \"ckplan/machine/1\""))
+        #expect(r.stdout.contains("embedded:qemu-virt-4g"))
+    }
+}
