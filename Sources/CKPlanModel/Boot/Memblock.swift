@@ -1,0 +1,217 @@
+/// The kernel's boot-time memory allocator, as far as the crash reservation can see it
+/// (mm/memblock.c). `memory` holds the RAM regions with their flags; `reserved` what has been
+/// taken. Allocation is `memblock_phys_alloc_range`: top-down, inside one free range of one
+/// memory region, never across a region boundary (regions differ in flags or node), never below
+/// `PAGE_SIZE`.
+public struct Memblock: Sendable, Equatable {
+    /// A `memblock.memory` region.
+    public struct Region: Sendable, Equatable {
+        public var range: PhysRange
+        public var flags: Flags
+        /// NUMA node; nil until `arch_numa_init` assigns nodes (MAX_NUMNODES in the kernel).
+        public var nid: UInt32?
+
+        public init(range: PhysRange, flags: Flags = [], nid: UInt32? = nil) {
+            self.range = range
+            self.flags = flags
+            self.nid = nid
+        }
+    }
+
+    /// `enum memblock_flags` (include/linux/memblock.h), the ones that change placement.
+    public struct Flags: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// MEMBLOCK_HOTPLUG: skipped by allocations only with `movable_node`.
+        public static let hotplug = Flags(rawValue: 1 << 0)
+        /// MEMBLOCK_MIRROR.
+        public static let mirror = Flags(rawValue: 1 << 1)
+        /// MEMBLOCK_NOMAP: never allocated from, not in the linear map.
+        public static let noMap = Flags(rawValue: 1 << 2)
+    }
+
+    public private(set) var memory: [Region] = []
+    /// Sorted, non-overlapping, adjacent ranges merged (as memblock_merge_regions does for
+    /// `reserved`, whose regions all carry the same flags).
+    public private(set) var reserved: [PhysRange] = []
+    /// The kernel's `PAGE_SIZE`: allocations never return an address below it.
+    public let pageSize: UInt64
+    /// `movable_node` on the command line: HOTPLUG memory is not allocated from.
+    public var movableNode = false
+
+    public init(pageSize: UInt64) {
+        self.pageSize = pageSize
+    }
+
+    // MARK: - memory
+
+    /// `memblock_add`: the new range is merged with contiguous regions of the same flags and
+    /// node; an overlap with existing memory is folded in (memblock_add_range).
+    public mutating func add(_ range: PhysRange, flags: Flags = [], nid: UInt32? = nil) {
+        guard !range.isEmpty else { return }
+        // Cut out what is already present, then insert the remaining pieces.
+        var pieces = [range]
+        for r in memory {
+            pieces = pieces.flatMap { $0.subtracting(r.range) }
+        }
+        for p in pieces { memory.append(Region(range: p, flags: flags, nid: nid)) }
+        normalise()
+    }
+
+    /// `memblock_remove`: the range leaves memory (regions are split at its edges).
+    public mutating func remove(_ range: PhysRange) {
+        memory = memory.flatMap { region in
+            region.range.subtracting(range).map { Region(range: $0, flags: region.flags, nid: region.nid) }
+        }
+        normalise()
+    }
+
+    /// Sets (or clears) flags on every part of memory inside `range`, splitting regions at its
+    /// edges (`memblock_mark_nomap`, `memblock_clear_nomap`, `memblock_mark_hotplug`).
+    public mutating func setFlags(_ flags: Flags, _ on: Bool, in range: PhysRange) {
+        memory = memory.flatMap { region -> [Region] in
+            guard let inside = region.range.intersection(range) else { return [region] }
+            var parts = region.range.subtracting(range).map { Region(range: $0, flags: region.flags, nid: region.nid) }
+            var changed = region.flags
+            if on { changed.formUnion(flags) } else { changed.subtract(flags) }
+            parts.append(Region(range: inside, flags: changed, nid: region.nid))
+            return parts
+        }
+        normalise()
+    }
+
+    /// `memblock_set_node`: assigns a node to the memory inside `range`.
+    public mutating func setNode(_ nid: UInt32, in range: PhysRange) {
+        memory = memory.flatMap { region -> [Region] in
+            guard let inside = region.range.intersection(range) else { return [region] }
+            var parts = region.range.subtracting(range).map { Region(range: $0, flags: region.flags, nid: region.nid) }
+            parts.append(Region(range: inside, flags: region.flags, nid: nid))
+            return parts
+        }
+        normalise()
+    }
+
+    /// `memblock_phys_mem_size()`: all memory, NOMAP included.
+    public var physMemSize: UInt64 { memory.reduce(0) { $0 &+ $1.range.size } }
+    /// `memblock_start_of_DRAM()`.
+    public var startOfDRAM: UInt64? { memory.first?.range.start }
+    /// `memblock_end_of_DRAM()`.
+    public var endOfDRAM: UInt64? { memory.last?.range.end }
+
+    /// Sorts and merges contiguous regions with equal flags and node (memblock_merge_regions).
+    private mutating func normalise() {
+        memory.sort { $0.range < $1.range }
+        var merged: [Region] = []
+        for r in memory where !r.range.isEmpty {
+            if let last = merged.last, last.range.end == r.range.start, last.flags == r.flags, last.nid == r.nid,
+               let joined = PhysRange(start: last.range.start, end: r.range.end) {
+                merged[merged.count - 1].range = joined
+            } else {
+                merged.append(r)
+            }
+        }
+        memory = merged
+    }
+
+    // MARK: - reserved
+
+    /// `memblock_reserve`.
+    public mutating func reserve(_ range: PhysRange) {
+        guard !range.isEmpty else { return }
+        var result: [PhysRange] = []
+        var new = range
+        for r in reserved {
+            if r.end < new.start || new.end < r.start {
+                result.append(r)
+            } else if let joined = PhysRange(start: min(r.start, new.start), end: max(r.end, new.end)) {
+                new = joined
+            }
+        }
+        result.append(new)
+        reserved = result.sorted()
+    }
+
+    /// `memblock_phys_free` / `memblock_free`: the range is no longer reserved.
+    public mutating func free(_ range: PhysRange) {
+        reserved = reserved.flatMap { $0.subtracting(range) }
+    }
+
+    /// Whether any reserved range overlaps `range` (`memblock_is_region_reserved`).
+    public func isReserved(_ range: PhysRange) -> Bool {
+        reserved.contains { $0.overlaps(range) }
+    }
+
+    // MARK: - allocation
+
+    /// The free ranges the allocator walks, highest first (`for_each_free_mem_range_reverse`):
+    /// each memory region that is not skipped, minus `reserved`.
+    public func freeRanges() -> [Region] {
+        var result: [Region] = []
+        for region in memory.reversed() {
+            if region.flags.contains(.noMap) { continue }
+            if region.flags.contains(.hotplug) && movableNode { continue }
+            var pieces = [region.range]
+            for r in reserved where r.overlaps(region.range) {
+                pieces = pieces.flatMap { $0.subtracting(r) }
+            }
+            for p in pieces.reversed() { result.append(Region(range: p, flags: region.flags, nid: region.nid)) }
+        }
+        return result
+    }
+
+    /// `memblock_find_in_range_node` top-down: the highest `align`-aligned address `a` with
+    /// `[a, a + size)` inside one free range and inside `[max(start, PAGE_SIZE), end)`.
+    /// `end` of 0 or 1 means "anywhere" (MEMBLOCK_ALLOC_ACCESSIBLE / _NOLEAKTRACE; arm64 never
+    /// lowers memblock.current_limit).
+    public func findTopDown(size: UInt64, align: UInt64, start: UInt64, end: UInt64) -> UInt64? {
+        let align = max(align, 1)
+        let end = end <= 1 ? UInt64.max : end
+        let start = max(start, pageSize)
+        let limit = max(start, end)
+        for free in freeRanges() {
+            let thisStart = min(max(free.range.start, start), limit)
+            let thisEnd = min(max(free.range.end, start), limit)
+            if thisEnd < size { continue }
+            let candidate = (thisEnd - size) / align * align
+            if candidate >= thisStart { return candidate }
+        }
+        return nil
+    }
+
+    /// `memblock_find_in_range_node` bottom-up (used by the CMA area's first attempt above 4 GiB).
+    public func findBottomUp(size: UInt64, align: UInt64, start: UInt64, end: UInt64) -> UInt64? {
+        let align = max(align, 1)
+        let end = end <= 1 ? UInt64.max : end
+        let start = max(start, pageSize)
+        let limit = max(start, end)
+        for free in freeRanges().reversed() {
+            let thisStart = min(max(free.range.start, start), limit)
+            let thisEnd = min(max(free.range.end, start), limit)
+            let (rounded, overflow) = thisStart.addingReportingOverflow(align - 1)
+            if overflow { continue }
+            let candidate = rounded / align * align
+            if candidate < thisEnd, thisEnd - candidate >= size { return candidate }
+        }
+        return nil
+    }
+
+    /// `memblock_phys_alloc_range(size, align, start, end)`: find top-down and reserve; nil is
+    /// the kernel's 0 ("failed").
+    public mutating func allocTopDown(size: UInt64, align: UInt64, start: UInt64, end: UInt64) -> PhysRange? {
+        guard size > 0, let base = findTopDown(size: size, align: align, start: start, end: end),
+              let range = PhysRange(base: base, size: size) else { return nil }
+        reserve(range)
+        return range
+    }
+}
+
+extension PhysRange {
+    /// `self` minus `other`: zero, one or two pieces, in address order.
+    public func subtracting(_ other: PhysRange) -> [PhysRange] {
+        guard overlaps(other) else { return isEmpty ? [] : [self] }
+        var pieces: [PhysRange] = []
+        if start < other.start, let low = PhysRange(start: start, end: other.start) { pieces.append(low) }
+        if other.end < end, let high = PhysRange(start: other.end, end: end) { pieces.append(high) }
+        return pieces
+    }
+}
