@@ -79,6 +79,17 @@ import Testing
 
         // of_dma_get_max_cpu_address(NULL).
         #expect(m.dmaMaxCPUAddress == (e["dt_max_dma_cpu_addr"] as? String).flatMap(hexValue))
+
+        // CRASH_ADDR_LOW_MAX (= arm64_dma_phys_limit) a Debian kernel (ZONE_DMA and ZONE_DMA32)
+        // derives from this DT, under the 6.1 and the 6.12 rule.
+        if let first = m.memory.first, let last = m.memory.last, let dram = PhysRange(start: first.range.start, end: last.range.end) {
+            for (version, key) in [(KernelVersion(6, 1, 192), "crash_addr_low_max_6_1"), (KernelVersion(6, 12, 107), "crash_addr_low_max_6_12")] {
+                let limit = ZoneDMALimitRules.rules(for: version).limit(
+                    zoneDMA: true, zoneDMA32: true, paBits: 48, dtMaxCPUAddress: m.dmaMaxCPUAddress,
+                    acpiMaxCPUAddress: nil, dram: dram)
+                #expect(Hex.short(limit) == e[key] as? String, "\(key)")
+            }
+        }
     }
 
     // MARK: - /proc/iomem
