@@ -14,7 +14,7 @@ public struct CKPlanCommand: ParsableCommand {
         64 usage error; 65 unreadable or malformed input.
         """,
         version: "0.1.0",
-        subcommands: [MachineCommand.self],
+        subcommands: [MachineCommand.self, ProfilesCommand.self],
         defaultSubcommand: MachineCommand.self
     )
 

@@ -102,3 +102,19 @@ enum CKPlanProcess {
         #expect(r.stdout.contains("embedded:qemu-virt-4g"))
     }
 }
+
+@Suite struct ProfilesCommandTests {
+    /// The three Debian builds the contract names, with the configuration read from Debian's
+    /// packaging (kernel-rules.md §1 "Debian kernels").
+    @Test func listsTheDebianProfiles() throws {
+        let r = try CKPlanProcess.run(["profiles"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(lines.dropFirst().map { $0.prefix(4) } == [
+            ["debian-6.1-arm64", "6.1.192", "4", "KiB"],
+            ["debian-6.12-arm64", "6.12.107", "4", "KiB"],
+            ["debian-6.12-arm64-16k", "6.12.107", "16", "KiB"],
+        ].map { $0[...] })
+        #expect(r.stdout.contains("48/48") && r.stdout.contains("52/52"))
+    }
+}
