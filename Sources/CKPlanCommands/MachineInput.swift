@@ -15,17 +15,54 @@ struct MachineInputOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("A DTB or /proc/iomem file, recognised by its content.", valueName: "input"))
     var file: String?
 
+    @Option(name: .customLong("memory"), help: ArgumentHelp(
+        "A RAM bank, BASE+SIZE in the kernel's memparse forms (e.g. 0x80000000+8G); repeatable. Replaces the input's memory: for DTBs whose firmware fills in /memory.",
+        valueName: "base+size"))
+    var memory: [String] = []
+
     func validate() throws {
         let given = [dtb, iomem, file].compactMap { $0 }
         if given.count > 1 { throw ValidationError("give one input: --dtb, --iomem or a file") }
+        _ = try banks()
+    }
+
+    /// `--memory` banks, sorted; a malformed or overlapping bank is a usage error (exit 64).
+    func banks() throws -> [PhysRange] {
+        var result: [PhysRange] = []
+        for text in memory {
+            let parts = text.split(separator: "+", maxSplits: 1)
+            guard parts.count == 2, let base = parseMemSize(String(parts[0])), let size = parseMemSize(String(parts[1])) else {
+                throw ValidationError("--memory \(text): expected BASE+SIZE, e.g. 0x80000000+8G")
+            }
+            guard size > 0, let range = PhysRange(base: base, size: size) else {
+                throw ValidationError("--memory \(text): the bank is empty or wraps past 2^64")
+            }
+            if let clash = result.first(where: { $0.overlaps(range) }) {
+                throw ValidationError("--memory \(text) overlaps \(clash)")
+            }
+            result.append(range)
+        }
+        return result.sorted()
     }
 
     /// Reads and parses the input. Errors are `InputError` (exit 65).
     func load() throws(InputError) -> Machine {
-        if let dtb { return try MachineLoader.dtb(path: dtb) }
-        if let iomem { return try MachineLoader.iomem(path: iomem) }
-        if let file { return try MachineLoader.recognise(path: file) }
-        return try MachineLoader.embedded()
+        var machine: Machine
+        if let dtb {
+            machine = try MachineLoader.dtb(path: dtb)
+        } else if let iomem {
+            machine = try MachineLoader.iomem(path: iomem)
+        } else if let file {
+            machine = try MachineLoader.recognise(path: file)
+        } else {
+            machine = try MachineLoader.embedded()
+        }
+        if let banks = try? banks(), !banks.isEmpty {
+            machine.memory = banks.map { MemoryRegion(range: $0) }
+            machine.notes.removeAll { $0.message.contains("--memory BASE+SIZE") }
+            machine.notes.append(Note(.note, "memory given with --memory replaces what the input describes"))
+        }
+        return machine
     }
 }
 

@@ -118,3 +118,25 @@ enum CKPlanProcess {
         #expect(r.stdout.contains("48/48") && r.stdout.contains("52/52"))
     }
 }
+
+@Suite struct MemoryOptionTests {
+    /// A DTB whose firmware fills in RAM (sdm845: /memory size 0) gets its banks from --memory.
+    @Test func banksReplaceFirmwareFilledMemory() throws {
+        let dtb = "Tests/Data/shared/dtb/qcom__sdm845-db845c.dtb"
+        let without = try CKPlanProcess.run(["machine", dtb])
+        #expect(without.stdout.contains("give RAM with --memory BASE+SIZE"))
+        let with = try CKPlanProcess.run(["machine", dtb, "--memory", "0x80000000+2G", "--memory", "0x880000000+6G", "--format", "json"])
+        #expect(with.status == 0)
+        #expect(with.stdout.contains(#"{"start": 2147483648, "end": 4294967296, "hotpluggable": false, "noMap": false}"#))
+        #expect(with.stdout.contains(#"{"start": 36507222016, "end": 42949672960, "hotpluggable": false, "noMap": false}"#))
+        #expect(!with.stdout.contains("give RAM with --memory"))
+    }
+
+    @Test func malformedOrOverlappingBanksAreUsageErrors() throws {
+        for banks in [["0x80000000"], ["0x80000000+0"], ["0x80000000+4G", "0x100000000+1G"], ["0xfffffffffffff000+8K"]] {
+            let r = try CKPlanProcess.run(["machine"] + banks.flatMap { ["--memory", $0] })
+            #expect(r.status == 64, "\(banks)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+}
