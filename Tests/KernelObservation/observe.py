@@ -54,18 +54,15 @@ DEFAULT_TIMEOUT = 300
 FLAVOURS = {
     "debian-6.1-arm64": {
         "package": "linux-image-6.1.0-56-arm64-unsigned",
-        "image": "boot/vmlinuz-6.1.0-56-arm64",
-        "config": "boot/config-6.1.0-56-arm64",
+        "family": r"^linux-image-6\.1\.0-[0-9]+-arm64-unsigned$",
     },
     "debian-6.12-arm64": {
         "package": "linux-image-6.12.107+deb13-arm64-unsigned",
-        "image": "boot/vmlinuz-6.12.107+deb13-arm64",
-        "config": "boot/config-6.12.107+deb13-arm64",
+        "family": r"^linux-image-6\.12\.[0-9]+\+deb13-arm64-unsigned$",
     },
     "debian-6.12-arm64-16k": {
         "package": "linux-image-6.12.107+deb13-arm64-16k-unsigned",
-        "image": "boot/vmlinuz-6.12.107+deb13-arm64-16k",
-        "config": "boot/config-6.12.107+deb13-arm64-16k",
+        "family": r"^linux-image-6\.12\.[0-9]+\+deb13-arm64-16k-unsigned$",
     },
 }
 BUSYBOX_PKG = "busybox-static"
@@ -151,7 +148,39 @@ def ensure_apt_root():
         subprocess.run(["apt-get", *apt_opts(), "update", "-q"], check=True)
 
 
+_MEMO = None
+
+
+def _memo():
+    """apt-cache answers cached on disk, keyed by the package lists' mtime (apt-cache is slow here)."""
+    global _MEMO
+    lists = os.path.join(apt_root(), "var/lib/apt/lists")
+    stamp = str(max((os.path.getmtime(os.path.join(lists, f)) for f in os.listdir(lists)), default=0))
+    path = os.path.join(CACHE, "apt-memo.json")
+    if _MEMO is None:
+        try:
+            _MEMO = json.load(open(path))
+        except (OSError, ValueError):
+            _MEMO = {}
+        if _MEMO.get("stamp") != stamp:
+            _MEMO = {"stamp": stamp}
+    return _MEMO, path
+
+
+def memoized(key, fn):
+    memo, path = _memo()
+    if key not in memo:
+        memo[key] = fn()
+        with open(path, "w") as f:
+            json.dump(memo, f)
+    return memo[key]
+
+
 def apt_candidate(pkg, release=None):
+    return memoized(f"candidate:{pkg}:{release}", lambda: _apt_candidate(pkg, release))
+
+
+def _apt_candidate(pkg, release=None):
     """Return the version apt would take (optionally from one release), or None."""
     out = subprocess.run(["apt-cache", *apt_opts(), "policy", pkg], capture_output=True, text=True).stdout
     if release is None:
@@ -194,12 +223,29 @@ def extract_deb(path):
     return dest
 
 
+def nearest_package(fl):
+    """The exact package if the archive still has it, else the newest of the same family (recorded)."""
+    ensure_apt_root()
+    if apt_candidate(fl["package"]) is not None:
+        return fl["package"]
+    out = subprocess.run(["apt-cache", *apt_opts(), "search", "--names-only", fl["family"]],
+                         capture_output=True, text=True).stdout
+    names = sorted((l.split(" - ")[0] for l in out.splitlines()),
+                   key=lambda n: [int(x) for x in re.findall(r"\d+", n)])
+    if not names:
+        raise SystemExit(f"neither {fl['package']} nor a package of its family is in the archive")
+    log(f"{fl['package']} is no longer in the archive; using {names[-1]}")
+    return names[-1]
+
+
 def kernel_image(flavour):
     """Return (raw Image path, package record)."""
     fl = FLAVOURS[flavour]
-    deb, ver, sha = fetch_deb(fl["package"])
+    pkg = nearest_package(fl)
+    deb, ver, sha = fetch_deb(pkg)
     root = extract_deb(deb)
-    vmlinuz = os.path.join(root, fl["image"])
+    cands = [f for f in os.listdir(os.path.join(root, "boot")) if f.startswith("vmlinuz-")]
+    vmlinuz = os.path.join(root, "boot", cands[0])
     out = os.path.join(CACHE, "images", f"{flavour}_{ver}.Image")
     if not os.path.exists(out):
         os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -211,7 +257,10 @@ def kernel_image(flavour):
         with open(out + ".tmp", "wb") as f:
             f.write(data)
         os.rename(out + ".tmp", out)
-    return out, {"name": fl["package"], "version": ver, "sha256": sha, "deb": os.path.basename(deb)}
+    rec = {"name": pkg, "version": ver, "sha256": sha, "deb": os.path.basename(deb)}
+    if pkg != fl["package"]:
+        rec["substituteFor"] = fl["package"]
+    return out, rec
 
 
 # ------------------------------------------------------------------------------ initramfs (newc cpio)
@@ -340,6 +389,11 @@ def build_kexec_initramfs(image, payload_initrd, kexec_args):
 
 
 def kexec_packages():
+    ensure_apt_root()
+    return memoized("kexec-packages", _kexec_packages)
+
+
+def _kexec_packages():
     """kexec-tools (trixie, KEXEC_RELEASE) and, transitively, the library packages it depends on
     (first alternative of each Depends; only lib*/zlib* packages are followed)."""
     ensure_apt_root()
@@ -490,6 +544,17 @@ def boot_stub(dtb_addr, entry):
 
 
 # ------------------------------------------------------------------------------ QEMU run
+RUNNING = []  # QemuRun objects whose QEMU may still be alive
+
+
+def _on_signal(signum, frame):
+    for q in list(RUNNING):
+        if q.proc.poll() is None:
+            q.proc.kill()  # QEMU's own PID
+            q.proc.wait(timeout=10)
+    sys.exit(128 + signum)
+
+
 class QemuRun:
     def __init__(self, argv, console_path):
         self.argv = argv
@@ -497,6 +562,7 @@ class QemuRun:
         self.lock = threading.Lock()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, start_new_session=True)
+        RUNNING.append(self)
         self.t0 = time.time()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -543,6 +609,8 @@ class QemuRun:
             self.proc.kill()  # SIGKILL to QEMU's own PID
             self.proc.wait(timeout=10)
         self.reader.join(timeout=5)
+        if self in RUNNING:
+            RUNNING.remove(self)
         return killed
 
 
@@ -620,6 +688,27 @@ def parse_iomem_crash(iomem_lines):
     return out
 
 
+def parse_kexec_segments(lines):
+    segs = {}
+    entry = None
+    for line in lines:
+        m = re.match(r"segment\[(\d+)\]\.(bufsz|mem|memsz)\s*=\s*0x([0-9a-f]+)", line)
+        if m:
+            segs.setdefault(int(m.group(1)), {})[m.group(2)] = int(m.group(3), 16)
+        m = re.match(r"kexec_load: entry = 0x([0-9a-f]+)", line)
+        if m:
+            entry = int(m.group(1), 16)
+    out = {"entry": entry, "segments": [segs[i] for i in sorted(segs)]}
+    for line in lines:
+        m = re.match(r"kexec-rc=(\d+)", line)
+        if m:
+            out["rc"] = int(m.group(1))
+        m = re.match(r"kexec_crash_loaded=(\d+)", line)
+        if m:
+            out["crashLoaded"] = int(m.group(1))
+    return out
+
+
 def size_name(n):
     for s, nm in [(1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")]:
         if n % s == 0:
@@ -627,18 +716,35 @@ def size_name(n):
     return str(n)
 
 
-def linear_map_notes(runs, granule):
-    """Describe islands: page-mapped runs between block runs, and non-contiguous stretches."""
+def linear_map_notes(runs, granule, memory, ro):
+    """Plain-words notes: page-only maps, page islands between blocks, unmapped gaps inside memblock.memory
+    (no-map regions, KFENCE guard pages), read-only ranges."""
     notes = []
-    blocks_seen = any(r["leafSize"] > granule for r in runs)
-    if not blocks_seen:
+    if runs and not any(r["leafSize"] > granule for r in runs):
         notes.append(f"all leaves are {size_name(granule)} pages (no block mappings)")
-    else:
+    elif runs:
         for i, r in enumerate(runs):
             if r["leafSize"] == granule and 0 < i < len(runs) - 1 and runs[i - 1]["leafSize"] > granule \
                     and runs[i + 1]["leafSize"] > granule and runs[i - 1]["end"] == r["start"] \
                     and runs[i + 1]["start"] == r["end"]:
                 notes.append(f"{size_name(granule)}-page island [{r['start']:#x}, {r['end']:#x}) between block mappings")
+    gaps = []
+    for a, b in zip(runs, runs[1:]):
+        if a["end"] < b["start"]:
+            gaps.append((a["end"], b["start"]))
+    inside = [(g0, g1) for g0, g1 in gaps if any(m["start"] <= g0 and g1 <= m["end"] for m in memory)]
+    single = [(g0, g1) for g0, g1 in inside if g1 - g0 == granule]
+    other = [(g0, g1) for g0, g1 in inside if g1 - g0 != granule]
+    for g0, g1 in other:
+        notes.append(f"unmapped inside memblock.memory: [{g0:#x}, {g1:#x}) (no-map region, or runtime change)")
+    if single:
+        lo, hi = single[0][0], single[-1][1]
+        notes.append(f"{len(single)} single unmapped {size_name(granule)} pages inside memblock.memory between "
+                     f"{lo:#x} and {hi:#x}: runtime changes (KFENCE guard pages / pages taken out of the linear "
+                     f"map), not part of the boot layout")
+    for r in ro:
+        notes.append(f"read-only (AP[2]=1) linear alias [{r['start']:#x}, {r['end']:#x}): kernel rodata alias or "
+                     f"runtime read-only memory (e.g. BPF JIT)")
     return notes
 
 
@@ -669,11 +775,18 @@ def load_scenarios():
     return {s["name"]: s for s in data["scenarios"]}
 
 
-def harness_version():
+def _harness_version():
     h = hashlib.sha256()
     for fn in ["observe.py", "gdbwalk.py", "init.sh"]:
         h.update(open(os.path.join(HERE, fn), "rb").read())
     return f"{HARNESS_VERSION}+{h.hexdigest()[:12]}"
+
+
+HARNESS_FULL_VERSION = _harness_version()
+
+
+def harness_version():
+    return HARNESS_FULL_VERSION
 
 
 def qemu_version():
@@ -698,6 +811,35 @@ def observe(scen, outdir):
         packages = [kpkg] + ipkgs
     cmdline = BASE_CMDLINE + (" " + scen["cmdline"] if scen.get("cmdline") else "")
     work = tempfile.mkdtemp(prefix=f"ckobs-{name}-", dir=os.path.join(CACHE))
+    stage = os.path.join(work, "out")
+    try:
+        try:
+            doc = _observe(scen, stage, work, image, initrd, packages, cmdline)
+        except BaseException:
+            failed = os.path.join(CACHE, "failed")
+            os.makedirs(failed, exist_ok=True)
+            if os.path.exists(os.path.join(stage, "console.log")):
+                shutil.copy(os.path.join(stage, "console.log"), os.path.join(failed, f"{name}.console.log"))
+                log(f"{name}: console of the failed boot kept in {failed}/{name}.console.log")
+            raise
+        os.makedirs(outdir, exist_ok=True)
+        for fn in ["observation.json", "console.log", "guest.dtb", "guest.dts"]:
+            if os.path.exists(os.path.join(stage, fn)):
+                shutil.copy(os.path.join(stage, fn), os.path.join(outdir, fn))
+            elif os.path.exists(os.path.join(outdir, fn)):
+                os.remove(os.path.join(outdir, fn))
+        return doc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _observe(scen, outdir, work, image, initrd, packages, cmdline):
+    name = scen["name"]
+    flavour = scen["flavour"]
+    timeout = scen.get("timeout", DEFAULT_TIMEOUT)
+    mem = scen["memory"]
+    boot = scen.get("boot", "direct")
+    walk = scen.get("walk", True)
     os.makedirs(outdir, exist_ok=True)
     memres, body, words = dts_edits(scen)
     machine = MACHINE + ("," + scen["machineExtra"] if scen.get("machineExtra") else "")
@@ -782,7 +924,7 @@ def observe(scen, outdir):
                 rsp.detach()
                 rsp.close()
             runs_j = [{"start": a, "end": b, "leafSize": s, "contiguous": c} for a, b, s, c in runs]
-            notes = linear_map_notes(runs_j, params["granule"])
+            notes = []
             notes.append("live walk of the TTBR1 linear-map half over QEMU's gdbstub (physical reads), with the VM "
                          "stopped when /init printed its first line; runtime changes made before that (KFENCE "
                          "guard pages, read-only aliases) are included as they were")
@@ -805,7 +947,6 @@ def observe(scen, outdir):
         killed = q.finish(min(deadline, time.time() + 30))
         with open(os.path.join(outdir, "console.log"), "wb") as f:
             f.write(bytes(q.console))
-        shutil.rmtree(work, ignore_errors=True)
     total = time.time() - q.t0
     text = q.text()
     bl = blocks(text)
@@ -838,9 +979,12 @@ def observe(scen, outdir):
             mi[mm.group(1)] = int(mm.group(2)) * 1024
     observed["meminfo"] = mi
     if linear:
+        linear["notes"] = linear_map_notes(linear["runs"], linear["translation"]["granule"],
+                                           observed["memblock"]["memory"], linear["readOnly"]) + linear["notes"]
         observed["linearMap"] = linear
     if "kexec" in bl:
         observed["kexecDebug"] = bl["kexec"].splitlines()
+        observed["kexecSegments"] = parse_kexec_segments(observed["kexecDebug"])
         observed["iomemAfterKexec"] = [l for l in (bl.get("iomem-after-kexec") or "").splitlines() if l.strip()]
     prov = {
         "harness": "Tests/KernelObservation/observe.py",
@@ -934,6 +1078,10 @@ def summary(names):
 
 
 def main():
+    import signal
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("names", nargs="*")
     ap.add_argument("--all", action="store_true")
