@@ -264,7 +264,7 @@ def kernel_image(flavour):
 
 
 # ------------------------------------------------------------------------------ initramfs (newc cpio)
-def _cpio_entry(name, mode, data=b"", rdev=(0, 0), ino=[1000]):
+def _cpio_entry(name, mode, data=b"", rdev=(0, 0), ino=None):
     ino[0] += 1
     name_b = name.encode() + b"\0"
     hdr = "070701" + "".join("%08x" % v for v in [
@@ -279,18 +279,19 @@ def _cpio_entry(name, mode, data=b"", rdev=(0, 0), ino=[1000]):
 def build_cpio(entries):
     """entries: list of (name, kind, payload): kind in dir/file/exec/link/chr."""
     out = bytearray()
+    ino = [1000]  # deterministic inode numbers: the same entries give the same bytes
     for name, kind, payload in entries:
         if kind == "dir":
-            out += _cpio_entry(name, stat.S_IFDIR | 0o755)
+            out += _cpio_entry(name, stat.S_IFDIR | 0o755, ino=ino)
         elif kind == "file":
-            out += _cpio_entry(name, stat.S_IFREG | 0o644, payload)
+            out += _cpio_entry(name, stat.S_IFREG | 0o644, payload, ino=ino)
         elif kind == "exec":
-            out += _cpio_entry(name, stat.S_IFREG | 0o755, payload)
+            out += _cpio_entry(name, stat.S_IFREG | 0o755, payload, ino=ino)
         elif kind == "link":
-            out += _cpio_entry(name, stat.S_IFLNK | 0o777, payload.encode())
+            out += _cpio_entry(name, stat.S_IFLNK | 0o777, payload.encode(), ino=ino)
         elif kind == "chr":
-            out += _cpio_entry(name, stat.S_IFCHR | 0o600, b"", payload)
-    out += _cpio_entry("TRAILER!!!", 0)
+            out += _cpio_entry(name, stat.S_IFCHR | 0o600, b"", payload, ino=ino)
+    out += _cpio_entry("TRAILER!!!", 0, ino=ino)
     out += b"\0" * ((512 - len(out) % 512) % 512)
     return bytes(out)
 
@@ -349,6 +350,8 @@ def build_kexec_initramfs(image, payload_initrd, kexec_args):
         pkgs.append({"name": pkg, "version": ver, "sha256": sha, "deb": os.path.basename(deb)})
     for root in roots:
         for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            filenames.sort()
             rel = os.path.relpath(dirpath, root)
             if rel.startswith(("usr/share", "etc", "usr/lib/systemd", "lib/systemd", "usr/lib/tmpfiles")):
                 continue
@@ -632,9 +635,14 @@ def blocks(text):
 
 
 def parse_ranges(block):
+    """debugfs memblock lines: '   0: 0x…..0x… [nid FLAGS]' (6.12 prints node and flags, 6.1 does not)."""
     out = []
-    for m in re.finditer(r"0x([0-9a-fA-F]+)\.\.0x([0-9a-fA-F]+)", block or ""):
-        out.append({"start": int(m.group(1), 16), "end": int(m.group(2), 16) + 1})
+    for m in re.finditer(r"0x([0-9a-fA-F]+)\.\.0x([0-9a-fA-F]+)(?:[ \t]+(-?\d+)[ \t]+(\S+))?", block or ""):
+        r = {"start": int(m.group(1), 16), "end": int(m.group(2), 16) + 1}
+        if m.group(3) is not None:
+            r["nid"] = int(m.group(3))
+            r["flags"] = m.group(4)
+        out.append(r)
     return out
 
 
@@ -896,6 +904,9 @@ def _observe(scen, outdir, work, image, initrd, packages, cmdline):
     sock = os.path.join(work, "gdb.sock")
     argv += ["-chardev", f"socket,id=gdb0,path={sock},server=on,wait=off", "-gdb", "chardev:gdb0"]
     request["dtbEdits"] = words
+    if scen.get("kexec") is not None:
+        request["kexec"] = ("kexec -p -d /kexec/Image --initrd=/kexec/initrd " + scen["kexec"]).strip() + \
+            "  (Image = the booted Image, initrd = the plain observation initramfs, both carried in this boot's initramfs)"
     if scen.get("purpose"):
         request["purpose"] = scen["purpose"]
 
@@ -1011,7 +1022,8 @@ def _observe(scen, outdir, work, image, initrd, packages, cmdline):
 
 
 # ------------------------------------------------------------------------------ check mode
-IGNORED_PROV = {"date", "host", "bootWallSeconds", "totalWallSeconds", "walk", "harnessVersion", "qemuCommandLine"}
+IGNORED_PROV = {"date", "host", "bootWallSeconds", "totalWallSeconds", "walk", "harnessVersion"}
+
 
 
 def strip_seeds(dts):
@@ -1035,24 +1047,61 @@ def diff(a, b, path=""):
     return out
 
 
+def normalize_for_check(doc):
+    """Split a document into (layout, runtime): layout must match exactly; runtime parts are only reported."""
+    d = json.loads(json.dumps(doc))
+    runtime = {}
+    for k in IGNORED_PROV:
+        d["provenance"].pop(k, None)
+    # the per-boot temp dir (gdb socket, edited DTB, boot stub) differs per run
+    d["provenance"]["qemuCommandLine"] = re.sub(r"/ckobs-[^/\s]*/", "/WORK/", d["provenance"].get("qemuCommandLine", ""))
+    o = d["observed"]
+    # 6.12 prints "Memory: …K available … K reserved" late enough that runtime allocations move it
+    for i, line in enumerate(o.get("dmesg", [])):
+        if line.startswith("Memory:"):
+            runtime["Memory line"] = line
+            o["dmesg"][i] = re.sub(r"\d+K/", "#K/", re.sub(r"\d+K reserved", "#K reserved", line))
+    runtime["meminfo"] = o.pop("meminfo", None)
+    lm = o.get("linearMap")
+    if lm:
+        for k in ["walkedAt", "readOnly", "notes"]:
+            runtime[k] = lm.pop(k, None)
+        lm["translation"].pop("TTBR1_EL1", None)  # ASID bits
+        pool = None
+        for line in o.get("dmesg", []):
+            m = re.search(r"kfence: initialized - using (\d+) bytes", line)
+            if m:
+                pool = int(m.group(1))
+        if pool:
+            g = lm["translation"]["granule"]
+            tops = [m["end"] for m in o["memblock"]["memory"]]
+            pools = [(t - pool, t) for t in tops]
+            runtime["kfencePoolRuns"] = [r for r in lm["runs"] if any(a <= r["start"] and r["end"] <= b for a, b in pools)]
+            runs = [r for r in lm["runs"] if not any(a <= r["start"] and r["end"] <= b for a, b in pools)]
+            for a, b in pools:
+                if any(a <= r["start"] < b for r in runtime["kfencePoolRuns"]):
+                    runs.append({"start": a, "end": b, "leafSize": g, "contiguous": False, "kfencePool": True})
+            lm["runs"] = sorted(runs, key=lambda r: r["start"])
+    return d, runtime
+
+
 def check(scen):
     committed_dir = os.path.join(REPO, "Scenarios", scen["name"], "observed")
     committed = json.load(open(os.path.join(committed_dir, "observation.json")))
     tmp = tempfile.mkdtemp(prefix="ckobs-check-", dir=CACHE)
     try:
         new = observe(scen, tmp)
-        new = json.loads(json.dumps(new))
-        for d in (committed, new):
-            for k in IGNORED_PROV:
-                d["provenance"].pop(k, None)
-        problems = diff(committed, new)
-        a = os.path.join(committed_dir, "guest.dts")
-        b = os.path.join(tmp, "guest.dts")
-        if os.path.exists(a) and os.path.exists(b) and strip_seeds(open(a).read()) != strip_seeds(open(b).read()):
+        a, ra = normalize_for_check(committed)
+        b, rb = normalize_for_check(new)
+        problems = diff(a, b)
+        info = [f"runtime (not compared): {p}" for p in diff(ra, rb)]
+        da = os.path.join(committed_dir, "guest.dts")
+        db = os.path.join(tmp, "guest.dts")
+        if os.path.exists(da) and os.path.exists(db) and strip_seeds(open(da).read()) != strip_seeds(open(db).read()):
             problems.append("guest.dts differs (beyond rng-seed/kaslr-seed)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return problems
+    return problems, info
 
 
 def summary(names):
@@ -1107,7 +1156,7 @@ def main():
     for n in names:
         scen = scenarios[n]
         if args.check:
-            problems = check(scen)
+            problems, info = check(scen)
             if problems:
                 rc = 1
                 print(f"{n}: DIFFERS")
@@ -1115,6 +1164,10 @@ def main():
                     print("  " + p)
             else:
                 print(f"{n}: same as committed")
+            for p in info[:12]:
+                print("  " + p[:300])
+            if len(info) > 12:
+                print(f"  … {len(info) - 12} more runtime differences")
             continue
         outdir = os.path.join(REPO, "Scenarios", n, "observed")
         if args.skip_existing and os.path.exists(os.path.join(outdir, "observation.json")):
