@@ -432,12 +432,15 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
-def dump_qemu_dtb(mem):
+def dump_qemu_dtb(mem, machine=MACHINE, cpu=CPU_MODEL, extra=()):
+    """QEMU's own virt DTB for the same -M/-cpu/-smp/-m (and extra options such as -numa)."""
     os.makedirs(os.path.join(CACHE, "dtb"), exist_ok=True)
-    path = os.path.join(CACHE, "dtb", f"qemu-virt-{qemu_mem_arg(mem)}.dtb")
+    key = hashlib.sha256(repr((machine, cpu, SMP, qemu_mem_arg(mem), list(extra))).encode()).hexdigest()[:12]
+    path = os.path.join(CACHE, "dtb", f"qemu-virt-{qemu_mem_arg(mem)}-{key}.dtb")
     if not os.path.exists(path):
-        run(["qemu-system-aarch64", "-M", f"{MACHINE},dumpdtb={path}", "-cpu", CPU_MODEL, "-smp", str(SMP),
-             "-m", qemu_mem_arg(mem), "-nographic", "-nic", "none"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run(["qemu-system-aarch64", "-M", f"{machine},dumpdtb={path}", "-cpu", cpu, "-smp", str(SMP),
+             "-m", qemu_mem_arg(mem), "-nographic", "-nic", "none", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return path
 
 
@@ -854,14 +857,14 @@ def _observe(scen, outdir, work, image, initrd, packages, cmdline):
     cpu = scen.get("cpu", CPU_MODEL)
     request = {"flavour": flavour, "boot": boot, "qemuMemory": qemu_mem_arg(mem), "cmdline": cmdline}
     argv = ["qemu-system-aarch64", "-M", machine, "-cpu", cpu, "-smp", str(SMP), "-m", qemu_mem_arg(mem),
-            "-nographic", "-no-reboot", "-nic", "none"]
+            "-nographic", "-no-reboot", "-nic", "none", *scen.get("qemuExtra", [])]
     loader = None
     if boot == "direct":
         request["memoryLayout"] = {"ram": [{"start": 0x40000000, "end": 0x40000000 + parse_size(mem)}],
                                    "how": "QEMU virt direct boot: one /memory node covering -m at 0x40000000"}
         argv += ["-kernel", image, "-initrd", initrd, "-append", cmdline]
         if memres or body:
-            base = dtb_to_dts(dump_qemu_dtb(mem))
+            base = dtb_to_dts(dump_qemu_dtb(mem, machine, cpu, scen.get("qemuExtra", [])))
             dtb = compile_dts(compose_dts(base, memres, body), os.path.join(work, "edited.dtb"))
             argv += ["-dtb", dtb]
             words.insert(0, "QEMU's own virt DTB (dumpdtb, same -M/-cpu/-smp/-m), edited with dtc, recompiled "
@@ -879,7 +882,7 @@ def _observe(scen, outdir, work, image, initrd, packages, cmdline):
             initrd_at = align_up(image_at + img_size + (32 << 20), 2 << 20)
         dtb_at = align_up(initrd_at + initrd_size, 2 << 20)
         chosen = {"bootargs": cmdline, "initrd": (initrd_at, initrd_at + initrd_size)}
-        base = dtb_to_dts(dump_qemu_dtb(mem))
+        base = dtb_to_dts(dump_qemu_dtb(mem, machine, cpu, scen.get("qemuExtra", [])))
         dts = compose_dts(base, memres, body, delete_memory=True, memory_banks=banks, chosen=chosen)
         dtb = compile_dts(dts, os.path.join(work, "custom.dtb"))
         stub = os.path.join(work, "stub.bin")
@@ -904,6 +907,10 @@ def _observe(scen, outdir, work, image, initrd, packages, cmdline):
     sock = os.path.join(work, "gdb.sock")
     argv += ["-chardev", f"socket,id=gdb0,path={sock},server=on,wait=off", "-gdb", "chardev:gdb0"]
     request["dtbEdits"] = words
+    if scen.get("qemuExtra"):
+        request["qemuExtra"] = scen["qemuExtra"]
+    if scen.get("cpu"):
+        request["cpu"] = scen["cpu"]
     if scen.get("kexec") is not None:
         request["kexec"] = ("kexec -p -d /kexec/Image --initrd=/kexec/initrd " + scen["kexec"]).strip() + \
             "  (Image = the booted Image, initrd = the plain observation initramfs, both carried in this boot's initramfs)"
@@ -1062,6 +1069,10 @@ def normalize_for_check(doc):
             runtime["Memory line"] = line
             o["dmesg"][i] = re.sub(r"\d+K/", "#K/", re.sub(r"\d+K reserved", "#K reserved", line))
     runtime["meminfo"] = o.pop("meminfo", None)
+    # kexec -d prints user-space buffer addresses, which ASLR moves
+    if "kexecDebug" in o:
+        o["kexecDebug"] = [re.sub(r"^(kernel: |segment\[\d+\]\.buf\s+= )0x[0-9a-f]+", r"\g<1>0x#", l)
+                           for l in o["kexecDebug"]]
     lm = o.get("linearMap")
     if lm:
         for k in ["walkedAt", "readOnly", "notes"]:
