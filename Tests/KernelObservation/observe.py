@@ -625,7 +625,8 @@ DMESG_RX = re.compile(
     r"crashkernel|crahskernel|[Cc]rash kernel|cma:|Zone ranges|^\s+(DMA|DMA32|Normal|Movable)\s|Movable zone|"
     r"Early memory node|^\s+node\s+\d+: \[mem|Memory:|kfence|Reserving|reserved mem|OF: fdt|Machine model|"
     r"NUMA|Initmem setup|On node \d+|Kernel command line|swiotlb|software IO TLB|memblock|LPA2|"
-    r"Virtual kernel memory|percpu: Embedded|earlycon|Unknown kernel command line|Booting Linux"
+    r"Virtual kernel memory|percpu: Embedded|earlycon|Unknown kernel command line|Booting Linux|"
+    r"NODE_DATA|Faking a node|[Vv]alue expected|unrecognized char|invalid size|kexec"
 )
 TS_RX = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 
@@ -1126,8 +1127,8 @@ def summary(names):
         d = json.load(open(p))
         o = d["observed"]
         c = o.get("crash", {})
-        msgs = [l for l in o["dmesg"] if re.search(r"crashkernel|crahskernel", l) and "command line" not in l
-                and "reserved:" not in l]
+        msgs = [l for l in o["dmesg"] if re.search(r"crashkernel|crahskernel|expected after", l)
+                and "command line" not in l and "reserved:" not in l and not l.startswith("memblock")]
         lm = o.get("linearMap", {})
         kinds = sorted({(r["leafSize"], r["contiguous"]) for r in lm.get("runs", [])})
         print(f"{n}: crash {rng(c.get('reserved'))} low {rng(c.get('low'))} cma {rng(c.get('cma'))} "
