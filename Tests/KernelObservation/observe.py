@@ -954,7 +954,8 @@ def _observe(scen, outdir, work, image, initrd, packages, cmdline):
                 "translation": {"granule": params["granule"], "vaBits": params["vaBits"], "levels": params["levels"],
                                 "lpa2": bool(params["ds"]), "TTBR1_EL1": vals["TTBR1_EL1"],
                                 "TCR_EL1": vals["TCR_EL1"], "MAIR_EL1": vals["MAIR_EL1"],
-                                "linearRegionVA": params["linearRegionVA"]},
+                                # virtual addresses exceed 2^63: hex strings, so Int64 decoders are not tripped
+                                "linearRegionVA": [f"{v:#018x}" for v in params["linearRegionVA"]]},
                 "notes": notes,
             }
             walk_info = {"walkSeconds": round(time.time() - t, 2), **stats}
