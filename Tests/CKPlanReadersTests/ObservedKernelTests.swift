@@ -79,8 +79,7 @@ import Testing
         switch parsed.outcome {
         case .request(let r):
             let rules = ReserveCrashkernelRules.rules(for: profile.version)
-            let page = profile.config.pageSize
-            let size = rules.pageAlignsSize ? (r.size + page - 1) / page * page : r.size
+            let size = rules.reservedSize(r.size, pageSize: profile.config.pageSize)
             if let line = reservedLine {
                 #expect(line.hasSuffix("(\(size >> 20) MB)"))
             }

@@ -161,17 +161,9 @@ public struct Memblock: Sendable, Equatable {
 
     /// `memblock_find_in_range_node` top-down: the highest `align`-aligned address `a` with
     /// `[a, a + size)` inside one free range and inside `[max(start, PAGE_SIZE), end)`.
-    /// `end` of 0 or 1 means "anywhere" (MEMBLOCK_ALLOC_ACCESSIBLE / _NOLEAKTRACE; arm64 never
-    /// lowers memblock.current_limit).
     public func findTopDown(size: UInt64, align: UInt64, start: UInt64, end: UInt64) -> UInt64? {
         let align = max(align, 1)
-        let end = end <= 1 ? UInt64.max : end
-        let start = max(start, pageSize)
-        let limit = max(start, end)
-        for free in freeRanges() {
-            let thisStart = min(max(free.range.start, start), limit)
-            let thisEnd = min(max(free.range.end, start), limit)
-            if thisEnd < size { continue }
+        for (thisStart, thisEnd) in clampedFreeRanges(start: start, end: end) where thisEnd >= size {
             let candidate = (thisEnd - size) / align * align
             if candidate >= thisStart { return candidate }
         }
@@ -181,18 +173,25 @@ public struct Memblock: Sendable, Equatable {
     /// `memblock_find_in_range_node` bottom-up (used by the CMA area's first attempt above 4 GiB).
     public func findBottomUp(size: UInt64, align: UInt64, start: UInt64, end: UInt64) -> UInt64? {
         let align = max(align, 1)
-        let end = end <= 1 ? UInt64.max : end
-        let start = max(start, pageSize)
-        let limit = max(start, end)
-        for free in freeRanges().reversed() {
-            let thisStart = min(max(free.range.start, start), limit)
-            let thisEnd = min(max(free.range.end, start), limit)
+        for (thisStart, thisEnd) in clampedFreeRanges(start: start, end: end).reversed() {
             let (rounded, overflow) = thisStart.addingReportingOverflow(align - 1)
             if overflow { continue }
             let candidate = rounded / align * align
             if candidate < thisEnd, thisEnd - candidate >= size { return candidate }
         }
         return nil
+    }
+
+    /// The free ranges, highest first, each clamped into `[max(start, PAGE_SIZE), end)` as
+    /// `memblock_find_in_range_node` clamps them. `end` of 0 or 1 means "anywhere"
+    /// (MEMBLOCK_ALLOC_ACCESSIBLE / _NOLEAKTRACE; arm64 never lowers memblock.current_limit).
+    private func clampedFreeRanges(start: UInt64, end: UInt64) -> [(UInt64, UInt64)] {
+        let end = end <= 1 ? UInt64.max : end
+        let start = max(start, pageSize)
+        let limit = max(start, end)
+        return freeRanges().map { free in
+            (min(max(free.range.start, start), limit), min(max(free.range.end, start), limit))
+        }
     }
 
     /// `memblock_phys_alloc_range(size, align, start, end)`: find top-down and reserve; nil is

@@ -25,12 +25,15 @@ public struct KernelProfile: Sendable, Equatable {
 
     /// `debian-6.12-arm64`: linux-image-6.12.107+deb13-arm64, trixie. 4K pages, VA/PA 52 (LPA2,
     /// 5 levels, when the CPU has it), KFENCE with sample interval 0.
-    public static let debian612 = KernelProfile(
-        name: "debian-6.12-arm64", version: KernelVersion(6, 12, 107),
-        config: KernelConfig(pageSize: 4096, vaBits: 52, paBits: 52, zoneDMA: true, zoneDMA32: true,
-                             cmaSizeMBytes: 64, kfence: true, kfenceSampleInterval: 0,
-                             rodataFullDefault: true, debugPagealloc: false, debugPageallocDefault: false,
-                             kexecFile: false))
+    public static let debian612: KernelProfile = {
+        var p = debian61
+        p.name = "debian-6.12-arm64"
+        p.version = KernelVersion(6, 12, 107)
+        p.config.vaBits = 52
+        p.config.paBits = 52
+        p.config.kfence = true
+        return p
+    }()
 
     /// `debian-6.12-arm64-16k`: the -arm64-16k flavour: 16K pages, VA/PA 52 (4 levels with LPA2).
     public static let debian612_16k: KernelProfile = {
@@ -50,12 +53,11 @@ public struct KernelProfile: Sendable, Equatable {
     /// and ZONE_DMA32 (arm64 defaults), CONFIG_CMA_SIZE_MBYTES=32, KFENCE off, rodata=full by
     /// default (RODATA_FULL_DEFAULT_ENABLED defaults to y).
     public static func upstream(_ version: KernelVersion) -> KernelProfile {
-        KernelProfile(
-            name: "linux-\(version.series)", version: version,
-            config: KernelConfig(pageSize: 4096, vaBits: 48, paBits: 48, zoneDMA: true, zoneDMA32: true,
-                                 cmaSizeMBytes: 32, kfence: false, kfenceSampleInterval: 0,
-                                 rodataFullDefault: true, debugPagealloc: false, debugPageallocDefault: false,
-                                 kexecFile: false))
+        var p = debian61
+        p.name = "linux-\(version.series)"
+        p.version = version
+        p.config.cmaSizeMBytes = 32
+        return p
     }
 
     /// Overrides one configuration value: `CONFIG_ARM64_16K_PAGES=y`, `CONFIG_ZONE_DMA=n`,

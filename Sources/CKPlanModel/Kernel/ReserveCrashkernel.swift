@@ -38,6 +38,14 @@ public struct ReserveCrashkernelRules: Sendable, Equatable {
         case baseAboveLimitMinusLow
     }
 
+    /// The bytes reserved for a requested size: `PAGE_ALIGN(size)` up to 6.6 (wrapping to 0 near
+    /// 2^64 as the kernel's macro does), the exact size from 6.7.
+    public func reservedSize(_ size: UInt64, pageSize: UInt64) -> UInt64 {
+        guard pageAlignsSize else { return size }
+        let (rounded, overflow) = size.addingReportingOverflow(pageSize - 1)
+        return overflow ? 0 : rounded / pageSize * pageSize
+    }
+
     public static func rules(for v: KernelVersion) -> ReserveCrashkernelRules {
         let from = { (major: Int, minor: Int) in v >= KernelVersion(major, minor) }
         return ReserveCrashkernelRules(
@@ -107,12 +115,7 @@ public enum ReserveCrashkernel {
     public static func run(_ request: CrashKernelRequest, rules: ReserveCrashkernelRules, memblock: inout Memblock,
                            lowMax: UInt64, highMax: UInt64) -> CrashReservation {
         var result = CrashReservation(outcome: .failed, main: nil, low: nil, dmesg: [], attempts: [])
-        var size = request.size
-        if rules.pageAlignsSize {
-            let page = memblock.pageSize
-            let (rounded, overflow) = size.addingReportingOverflow(page - 1)
-            size = overflow ? 0 : rounded / page * page   // PAGE_ALIGN wraps like the kernel's
-        }
+        let size = rules.reservedSize(request.size, pageSize: memblock.pageSize)
         func alloc(_ what: String, _ size: UInt64, _ start: UInt64, _ end: UInt64) -> PhysRange? {
             let r = memblock.allocTopDown(size: size, align: crashAlign, start: start, end: end)
             result.attempts.append(.init(what: what, size: size, window: PhysRange(start: min(start, end), end: end), result: r))
