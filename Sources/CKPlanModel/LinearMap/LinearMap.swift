@@ -375,8 +375,8 @@ private struct Segmenter {
 /// Finds where a larger mapping was possible by size but not used.
 ///
 /// * At each end of every segment: the largest unit that fits in the segment by size, against
-///   the unit alignment actually allows there (computed without the segment's flags, so forcing
-///   is reported once, separately) — the cause is what bounds the segment.
+///   the unit alignment actually allows there (computed without forced pages, so forcing is
+///   reported once, separately) — the cause is what bounds the segment.
 /// * Once per segment whose flags (forced pages, NO_CONT alias, KFENCE pool, crash region)
 ///   shrink its largest unit.
 /// * Once when a unit is unusable everywhere because `memstart_addr` is not aligned to it.
@@ -388,9 +388,12 @@ private struct BreakFinder {
         let g = geometry
         var found: [(UInt64, String)] = []
         for seg in segments where !seg.range.isEmpty {
-            let free = LinearMap.decompose(seg.range, .blocks, g)
+            // Alignment alone: forced pages are reported once below, but the alias's NO_CONT is
+            // how it is always mapped, so its ends are judged with it.
+            let judged: LinearMap.Mode = seg.mode == .noContiguous ? .noContiguous : .blocks
+            let free = LinearMap.decompose(seg.range, judged, g)
             guard let first = free.min(by: { $0.start < $1.start }), let last = free.max(by: { $0.start < $1.start }) else { continue }
-            let possible = LinearMap.units(.blocks, g).first { $0.size <= seg.range.size } ?? g.page
+            let possible = LinearMap.units(judged, g).first { $0.size <= seg.range.size } ?? g.page
             let firstUnit = unit(of: first), lastUnit = unit(of: last)
             if firstUnit.size < possible.size {
                 found.append((seg.range.start, "\(seg.startCause): \(describe(firstUnit)) from \(Hex.short(first.start)) to \(Hex.short(first.end)), where \(article(possible)) needs \(ByteCount.human(possible.size)) alignment"))
