@@ -197,6 +197,20 @@ import Testing
         #expect(smallTime < .milliseconds(200))
     }
 
+    @Test func manyRegionsStayLinear() {
+        // 8192 regions of 1 GiB + 2 MiB, each ending 2 MiB past a 1 GiB boundary before a hole:
+        // one 1 GiB block, one 2 MiB block (in its own PMD table) and a break at the hole.
+        let regions = (0..<UInt64(8192)).map { i in r(i * Self.g1 * 2 + Self.g1, i * Self.g1 * 2 + 2 * Self.g1 + Self.m2) }
+        let clock = ContinuousClock()
+        var m: LinearMap? = nil
+        let time = clock.measure { m = build(regions, geometry(memstart: 1 << 30)) }
+        #expect(m?.runs.count == 16384)
+        #expect(m?.breaks.count == 8192)
+        #expect(m?.breaks.first?.reason.hasPrefix("start of the hole [0x80200000, 0xc0000000)") == true)
+        #expect(m?.tablePages.pmd == 8192)
+        #expect(time < .seconds(2))
+    }
+
     @Test func jsonHasTheContractKeysAndTextIsOneLinePerRun() throws {
         let m = build([r(0x4000_0000, 0xc000_0000)], alias: r(0x4021_0000, 0x4186_0000), geometry())
         guard case .object(let items) = m.json() else { Issue.record("not an object"); return }

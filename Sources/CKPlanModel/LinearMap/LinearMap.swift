@@ -2,7 +2,8 @@
 /// separately, whether the whole map is forced to pages, and the table geometry.
 public struct LinearMapInput: Sendable, Equatable {
     /// `memblock.memory` minus NOMAP, one range per memblock region, as `for_each_mem_range`
-    /// yields them. Adjacent regions the caller keeps separate (different flags, or a NUMA node
+    /// yields them (any order; they, and the carve-outs below, must not overlap each other
+    /// except that each carve-out lies inside the regions, as in the kernel). Adjacent regions the caller keeps separate (different flags, or a NUMA node
     /// boundary when nids are already set, as on ACPI boots) are mapped by separate
     /// `__create_pgd_mapping` calls, so no block spans their boundary.
     public var mapped: [PhysRange]
@@ -310,11 +311,16 @@ private struct Segmenter {
     let input: LinearMapInput
     let sorted: [PhysRange]
     let g: LinearMapGeometry
+    /// NOMAP regions by their start and by their end, so naming a boundary is a lookup.
+    let nomapByStart: [UInt64: PhysRange]
+    let nomapByEnd: [UInt64: PhysRange]
 
     init(_ input: LinearMapInput) {
         self.input = input
         self.g = input.geometry
         self.sorted = input.mapped.map { LinearMap.pageAligned($0, input.geometry) }.sorted()
+        self.nomapByStart = Dictionary(input.nomap.map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
+        self.nomapByEnd = Dictionary(input.nomap.map { ($0.end, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     var aliasName: String { "kernel alias [\(input.kernelAliasStartSymbol), __init_begin)" }
@@ -355,7 +361,7 @@ private struct Segmenter {
 
     private func regionStartCause(_ i: Int) -> String {
         let r = sorted[i]
-        if let n = input.nomap.first(where: { $0.end == r.start }) { return "end of NOMAP \(n)" }
+        if let n = nomapByEnd[r.start] { return "end of NOMAP \(n)" }
         guard i > 0 else { return "start of memory at \(Hex.short(r.start))" }
         let previous = sorted[i - 1]
         if previous.end == r.start { return "memblock region boundary at \(Hex.short(r.start)) (separate regions are mapped separately)" }
@@ -364,7 +370,7 @@ private struct Segmenter {
 
     private func regionEndCause(_ i: Int) -> String {
         let r = sorted[i]
-        if let n = input.nomap.first(where: { $0.start == r.end }) { return "start of NOMAP \(n)" }
+        if let n = nomapByStart[r.end] { return "start of NOMAP \(n)" }
         guard i + 1 < sorted.count else { return "end of memory at \(Hex.short(r.end))" }
         let next = sorted[i + 1]
         if next.start == r.end { return "memblock region boundary at \(Hex.short(r.end)) (separate regions are mapped separately)" }
