@@ -1,0 +1,49 @@
+extension LinearMap {
+    /// The value of the report's `"linearMap"` key: the cli-contract keys `runs`, `breaks` and
+    /// `tablePages` first, then `allocatedTablePages`, `tablePageBytes`, `leafEntries`,
+    /// `forcedPages` (the reason, or null), `geometry`, the `best` layout and the `cost`
+    /// (actual minus best).
+    public func json() -> JSON {
+        var items = Self.layoutItems(layout)
+        items.insert(("breaks", .array(breaks.map { .object([("at", .int($0.at)), ("reason", .string($0.reason))]) })), at: 1)
+        items.append(("forcedPages", JSON.optional(forcedReason) { .string($0) }))
+        items.append(("geometry", .object([
+            ("pageSize", .int(geometry.pageSize)), ("vaBits", .int(UInt64(geometry.vaBits))),
+            ("levels", .int(UInt64(geometry.levels))), ("memstartAddr", .int(geometry.memstartAddr)),
+        ])))
+        items.append(("best", .object(Self.layoutItems(best))))
+        items.append(("cost", .object([
+            ("tablePages", .int(layout.tablePages.allocated &- best.tablePages.allocated)),
+            ("tablePageBytes", .int(layout.tablePageBytes &- best.tablePageBytes)),
+        ])))
+        return .object(items)
+    }
+
+    private static func layoutItems(_ l: Layout) -> [(String, JSON)] {
+        let t = l.tablePages
+        return [
+            ("runs", .array(l.runs.map {
+                .object([("start", .int($0.start)), ("end", .int($0.end)), ("leafSize", .int($0.leafSize)), ("contiguous", .bool($0.contiguous))])
+            })),
+            ("tablePages", .object([("pgd", .int(t.pgd)), ("p4d", .int(t.p4d)), ("pud", .int(t.pud)), ("pmd", .int(t.pmd)), ("pte", .int(t.pte))])),
+            ("allocatedTablePages", .int(t.allocated)),
+            ("tablePageBytes", .int(l.tablePageBytes)),
+            ("leafEntries", .array(l.leafEntries.map {
+                .object([("leafSize", .int($0.leafSize)), ("contiguous", .bool($0.contiguous)), ("entries", .int($0.entries))])
+            })),
+        ]
+    }
+
+    /// One line per run: PA range, size, leaf and CONT, aligned in columns, e.g.
+    /// `0x40000000-0x40200000    2 MiB  2 MiB blocks`.
+    public func textLines() -> [String] {
+        let width = runs.map { String($0.end, radix: 16).count }.max() ?? 1
+        let rows = runs.map { run -> (String, String, String) in
+            let range = "0x\(Hex.padded(run.start, width: width))-0x\(Hex.padded(run.end, width: width))"
+            let kind = run.leafSize == geometry.pageSize ? "pages" : "blocks"
+            return (range, ByteCount.human(run.size), "\(ByteCount.human(run.leafSize)) \(kind)\(run.contiguous ? " CONT" : "")")
+        }
+        let sizeWidth = rows.map(\.1.count).max() ?? 0
+        return rows.map { "\($0.0)  \(String(repeating: " ", count: sizeWidth - $0.1.count))\($0.1)  \($0.2)" }
+    }
+}
