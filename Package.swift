@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(name: "ckplan", dependencies: ["CKPlanCommands"]),
         .testTarget(name: "CKPlanModelTests", dependencies: ["CKPlanModel"]),
         .testTarget(name: "CKPlanReadersTests", dependencies: ["CKPlanReaders", "CKPlanModel", "FDT"]),
-        .testTarget(name: "CKPlanCommandsTests", dependencies: ["CKPlanCommands", "CKPlanModel"]),
+        .testTarget(name: "CKPlanCommandsTests", dependencies: ["CKPlanCommands", "CKPlanModel", "CKPlanReaders"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,8 +14,8 @@ public struct CKPlanCommand: ParsableCommand {
         64 usage error; 65 unreadable or malformed input.
         """,
         version: "0.1.0",
-        subcommands: [MachineCommand.self, ProfilesCommand.self],
-        defaultSubcommand: MachineCommand.self
+        subcommands: [PlanCommand.self, MachineCommand.self, ProfilesCommand.self],
+        defaultSubcommand: PlanCommand.self
     )
 
     public init() {}

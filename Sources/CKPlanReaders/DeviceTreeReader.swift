@@ -44,10 +44,27 @@ private struct Reader {
         try readMemreserve()
         try readChosen()
         try readDMALimit()
+        machine.deviceTree = shape()
         if machine.memoryIsUnknown {
             machine.notes.append(Note(.note, "the device tree carries no RAM size (firmware fills in /memory at boot): give RAM with --memory BASE+SIZE (repeatable) or plan from a /proc/iomem dump"))
         }
         return machine
+    }
+
+    /// What `unflatten_device_tree()` will size (drivers/of/fdt.c populate_node/populate_properties).
+    func shape() -> DeviceTreeShape {
+        func aligned(_ n: Int) -> UInt64 { UInt64((n + 7) / 8 * 8) }
+        var s = DeviceTreeShape(totalSize: UInt64(tree.totalSize), nodes: UInt64(tree.nodes.count), properties: 0,
+                                nodeNameBytes: 0, nodesWithoutName: 0, madeUpNameBytes: 0)
+        for node in tree.nodes {
+            s.properties += UInt64(node.properties.count)
+            s.nodeNameBytes += aligned(node.name.utf8.count + 1)
+            if node.property("name") == nil {
+                s.nodesWithoutName += 1
+                s.madeUpNameBytes += aligned((node.name.split(separator: "@", omittingEmptySubsequences: false).first?.utf8.count ?? 0) + 1)
+            }
+        }
+        return s
     }
 
     // MARK: - /memory (early_init_dt_scan_memory)

@@ -161,9 +161,10 @@ public struct Memblock: Sendable, Equatable {
 
     /// `memblock_find_in_range_node` top-down: the highest `align`-aligned address `a` with
     /// `[a, a + size)` inside one free range and inside `[max(start, PAGE_SIZE), end)`.
-    public func findTopDown(size: UInt64, align: UInt64, start: UInt64, end: UInt64) -> UInt64? {
+    /// `nid` restricts the search to one node (memblock_alloc_try_nid's first attempt).
+    public func findTopDown(size: UInt64, align: UInt64, start: UInt64, end: UInt64, nid: UInt32? = nil) -> UInt64? {
         let align = max(align, 1)
-        for (thisStart, thisEnd) in clampedFreeRanges(start: start, end: end) where thisEnd >= size {
+        for (thisStart, thisEnd) in clampedFreeRanges(start: start, end: end, nid: nid) where thisEnd >= size {
             let candidate = (thisEnd - size) / align * align
             if candidate >= thisStart { return candidate }
         }
@@ -185,22 +186,48 @@ public struct Memblock: Sendable, Equatable {
     /// The free ranges, highest first, each clamped into `[max(start, PAGE_SIZE), end)` as
     /// `memblock_find_in_range_node` clamps them. `end` of 0 or 1 means "anywhere"
     /// (MEMBLOCK_ALLOC_ACCESSIBLE / _NOLEAKTRACE; arm64 never lowers memblock.current_limit).
-    private func clampedFreeRanges(start: UInt64, end: UInt64) -> [(UInt64, UInt64)] {
+    private func clampedFreeRanges(start: UInt64, end: UInt64, nid: UInt32? = nil) -> [(UInt64, UInt64)] {
         let end = end <= 1 ? UInt64.max : end
         let start = max(start, pageSize)
         let limit = max(start, end)
-        return freeRanges().map { free in
+        return freeRanges().filter { nid == nil || $0.nid == nid }.map { free in
             (min(max(free.range.start, start), limit), min(max(free.range.end, start), limit))
         }
     }
 
     /// `memblock_phys_alloc_range(size, align, start, end)`: find top-down and reserve; nil is
     /// the kernel's 0 ("failed").
-    public mutating func allocTopDown(size: UInt64, align: UInt64, start: UInt64, end: UInt64) -> PhysRange? {
-        guard size > 0, let base = findTopDown(size: size, align: align, start: start, end: end),
+    public mutating func allocTopDown(size: UInt64, align: UInt64, start: UInt64, end: UInt64,
+                                      nid: UInt32? = nil) -> PhysRange? {
+        guard size > 0, let base = findTopDown(size: size, align: align, start: start, end: end, nid: nid),
               let range = PhysRange(base: base, size: size) else { return nil }
         reserve(range)
         return range
+    }
+}
+
+extension Memblock {
+    /// `count` allocations of one page each, top-down anywhere (early_pgtable_alloc,
+    /// vmemmap tables): the `count` highest free pages, found per free range, not per page.
+    public mutating func allocPagesTopDown(count: UInt64, nid: UInt32? = nil) -> [PhysRange] {
+        var left = count
+        var taken: [PhysRange] = []
+        for (start, end) in clampedFreeRanges(start: 0, end: 0, nid: nid) where left > 0 {
+            let first = (start &+ pageSize &- 1) / pageSize
+            let last = end / pageSize
+            guard start <= UInt64.max - pageSize, last > first else { continue }
+            let n = min(left, last - first)
+            if let r = PhysRange(start: (last - n) * pageSize, end: last * pageSize) { taken.append(r) }
+            left -= n
+        }
+        for r in taken { reserve(r) }
+        return taken.sorted()
+    }
+
+    /// memblock_cap_memory_range also drops the reservations above the cap.
+    public mutating func truncateReserved(below cap: UInt64) {
+        guard let above = PhysRange(start: cap, end: .max) else { return }
+        free(above)
     }
 }
 

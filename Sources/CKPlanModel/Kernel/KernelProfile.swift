@@ -7,11 +7,14 @@ public struct KernelProfile: Sendable, Equatable {
     public var name: String
     public var version: KernelVersion
     public var config: KernelConfig
+    /// The Image's symbol offsets (the booted image unless `--image`/`--image-size` replace it).
+    public var image: KernelImageLayout
 
-    public init(name: String, version: KernelVersion, config: KernelConfig) {
+    public init(name: String, version: KernelVersion, config: KernelConfig, image: KernelImageLayout) {
         self.name = name
         self.version = version
         self.config = config
+        self.image = image
     }
 
     /// `debian-6.1-arm64`: linux-image-6.1.0-56-arm64 (6.1.192), bookworm. 4K pages, VA/PA 48,
@@ -21,7 +24,9 @@ public struct KernelProfile: Sendable, Equatable {
         config: KernelConfig(pageSize: 4096, vaBits: 48, paBits: 48, zoneDMA: true, zoneDMA32: true,
                              cmaSizeMBytes: 64, kfence: false, kfenceSampleInterval: 0,
                              rodataFullDefault: true, debugPagealloc: false, debugPageallocDefault: false,
-                             kexecFile: false))
+                             kexecFile: false),
+        // /proc/iomem of the observed boots: Kernel code 0x40210000-0x4185ffff, data to 0x4220ffff.
+        image: KernelImageLayout(stext: 0x10000, initBegin: 0x1660000, end: 0x2010000, observed: true))
 
     /// `debian-6.12-arm64`: linux-image-6.12.107+deb13-arm64, trixie. 4K pages, VA/PA 52 (LPA2,
     /// 5 levels, when the CPU has it), KFENCE with sample interval 0.
@@ -32,6 +37,8 @@ public struct KernelProfile: Sendable, Equatable {
         p.config.vaBits = 52
         p.config.paBits = 52
         p.config.kfence = true
+        // Kernel code 0x40200000-0x41f1ffff, Kernel data to 0x426effff.
+        p.image = KernelImageLayout(stext: 0x10000, initBegin: 0x1d20000, end: 0x24f0000, observed: true)
         return p
     }()
 
@@ -40,6 +47,8 @@ public struct KernelProfile: Sendable, Equatable {
         var p = debian612
         p.name = "debian-6.12-arm64-16k"
         p.config.pageSize = 16384
+        // Kernel code 0x40200000-0x41f5ffff, Kernel data to 0x4279ffff.
+        p.image = KernelImageLayout(stext: 0x10000, initBegin: 0x1d60000, end: 0x25a0000, observed: true)
         return p
     }()
 
@@ -57,6 +66,9 @@ public struct KernelProfile: Sendable, Equatable {
         p.name = "linux-\(version.series)"
         p.version = version
         p.config.cmaSizeMBytes = 32
+        // An upstream build's image size is not known: the Debian image of the nearest release.
+        p.image = version < KernelVersion(6, 12) ? debian61.image : debian612.image
+        p.image.observed = false
         return p
     }
 

@@ -28,6 +28,8 @@ public struct Machine: Sendable, Equatable {
     public var kernelImage: [PhysRange]
     /// Things the reader noticed that the user should know; never fatal.
     public var notes: [Note]
+    /// For a DTB: what sizes the kernel's unflattened copy of it (nil for other inputs).
+    public var deviceTree: DeviceTreeShape?
 
     public enum Kind: String, Sendable, Equatable {
         case deviceTree = "dtb"
@@ -48,6 +50,7 @@ public struct Machine: Sendable, Equatable {
         crashKernel = []
         kernelImage = []
         notes = []
+        deviceTree = nil
     }
 
     /// True when the description carries no usable RAM size (a DTB whose firmware fills in

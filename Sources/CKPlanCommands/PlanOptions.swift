@@ -1,0 +1,138 @@
+import ArgumentParser
+import CKPlanModel
+import Foundation
+
+/// The options every planning command shares (cli-contract.md PLAN OPTIONS).
+struct PlanOptions: ParsableArguments {
+    @OptionGroup var input: MachineInputOptions
+
+    @Option(help: ArgumentHelp("The kernel command line (default: /chosen/bootargs of the DTB).", valueName: "text"))
+    var cmdline: String?
+
+    @Option(help: ArgumentHelp("A named kernel build (see `ckplan profiles`). Default: debian-6.12-arm64.", valueName: "name"))
+    var profile: String?
+
+    @Option(help: ArgumentHelp("An upstream release (5.10 … 7.1) with upstream defaults, e.g. 6.6 or 5.15.167.", valueName: "version"))
+    var kernel: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a configuration value, e.g. CONFIG_ARM64_16K_PAGES=y (repeatable).", valueName: "CONFIG=value"))
+    var settings: [String] = []
+
+    @Option(help: ArgumentHelp("CPU features that change the outcome: lpa2, bbml2 (comma list). Default: none.", valueName: "features"))
+    var cpu: String?
+
+    @Option(help: ArgumentHelp("Where the boot loader puts things: qemu-virt (QEMU -M virt direct boot).", valueName: "preset"))
+    var boot: BootPreset?
+
+    @Option(name: .customLong("image-size"), help: ArgumentHelp("Size of the booted Image (_end - _text).", valueName: "size"))
+    var imageSize: String?
+
+    @Option(name: .customLong("image-at"), help: ArgumentHelp("Physical address the Image is loaded at (_text).", valueName: "addr"))
+    var imageAt: String?
+
+    @Option(name: .customLong("initrd-at"), help: ArgumentHelp("Physical address of the initrd.", valueName: "addr"))
+    var initrdAt: String?
+
+    @Option(name: .customLong("initrd-size"), help: ArgumentHelp("Size of the initrd.", valueName: "size"))
+    var initrdSize: String?
+
+    @Option(name: .customLong("fdt-at"), help: ArgumentHelp("Physical address of the device tree blob.", valueName: "addr"))
+    var fdtAt: String?
+
+    enum BootPreset: String, ExpressibleByArgument, CaseIterable {
+        case qemuVirt = "qemu-virt"
+    }
+
+    func validate() throws {
+        if profile != nil && kernel != nil { throw ValidationError("give --profile or --kernel, not both") }
+        _ = try kernelProfile()
+        _ = try cpuFeatures()
+        for (name, value) in [("--image-size", imageSize), ("--image-at", imageAt), ("--initrd-at", initrdAt),
+                              ("--initrd-size", initrdSize), ("--fdt-at", fdtAt)] {
+            if let value, parseMemSize(value) == nil { throw ValidationError("\(name) \(value): expected a size or address such as 512M or 0x48000000") }
+        }
+        if (initrdAt == nil) != (initrdSize == nil) && boot == nil {
+            throw ValidationError("--initrd-at and --initrd-size go together")
+        }
+    }
+
+    func kernelProfile() throws -> KernelProfile {
+        var p: KernelProfile
+        if let kernel {
+            guard let v = KernelVersion(parsing: kernel), v >= KernelVersion(5, 10), v < KernelVersion(7, 2) else {
+                throw ValidationError("--kernel \(kernel): expected a release from 5.10 to 7.1, e.g. 6.6")
+            }
+            p = KernelProfile.upstream(v)
+        } else {
+            let name = profile ?? KernelProfile.debian612.name
+            guard let named = KernelProfile.named(name) else {
+                throw ValidationError("--profile \(name): unknown; known: \(KernelProfile.named.map(\.name).joined(separator: ", "))")
+            }
+            p = named
+        }
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("--set \(setting): expected CONFIG_NAME=VALUE") }
+            do {
+                try p.set(String(parts[0]), String(parts[1]))
+            } catch {
+                throw ValidationError("--set \(setting): \(error)")
+            }
+        }
+        return p
+    }
+
+    func cpuFeatures() throws -> CPUFeatures {
+        var f = CPUFeatures()
+        for name in (cpu ?? "").split(separator: ",") {
+            switch name.trimmingCharacters(in: .whitespaces) {
+            case "lpa2": f.lpa2 = true
+            case "bbml2": f.bbml2 = true
+            case "", "none": break
+            default: throw ValidationError("--cpu \(name): unknown feature; known: lpa2, bbml2")
+            }
+        }
+        return f
+    }
+
+    /// Reads the machine and assembles the request. Input errors are exit 65.
+    func request() throws(InputError) -> PlanRequest {
+        request(machine: try input.load())
+    }
+
+    /// Assembles the request for a machine already read (the Scenario runner reads its own).
+    func request(machine: Machine) -> PlanRequest {
+        // validate() has already checked everything below.
+        let profile = (try? kernelProfile()) ?? KernelProfile.debian612
+        let cpu = (try? cpuFeatures()) ?? CPUFeatures()
+        let commandLine: String
+        let origin: String
+        if let cmdline {
+            (commandLine, origin) = (cmdline, "--cmdline")
+        } else if let bootargs = machine.chosen.bootargs {
+            (commandLine, origin) = (bootargs, "/chosen/bootargs")
+        } else {
+            (commandLine, origin) = ("", "none given")
+        }
+        var image = profile.image
+        if let size = imageSize.flatMap(parseMemSize) { image = .sized(size) }
+        var boot = PlanRequest.defaultBoot(machine: machine, profile: profile)
+        boot.image = image
+        if self.boot == .qemuVirt {
+            let ramBase = machine.memory.first?.range.start ?? 0
+            let initrd = initrdSize.flatMap(parseMemSize) ?? machine.chosen.initrd?.size ?? BootFacts.observationInitrdSize
+            boot = BootFacts.qemuVirt(ramBase: ramBase, ramSize: machine.totalMemory, image: image, initrdSize: initrd)
+        }
+        if let at = imageAt.flatMap(parseMemSize) { boot.imageAt = at; boot.origin = "given" }
+        if let at = fdtAt.flatMap(parseMemSize) {
+            boot.fdt = PhysRange(base: at, size: max(machine.deviceTree?.totalSize ?? (1 << 20), 1))
+            boot.origin = "given"
+        }
+        if let at = initrdAt.flatMap(parseMemSize), let size = initrdSize.flatMap(parseMemSize) {
+            boot.initrd = PhysRange(base: at, size: size)
+            boot.origin = "given"
+        }
+        return PlanRequest(machine: machine, profile: profile, commandLine: commandLine, commandLineOrigin: origin,
+                           boot: boot, cpu: cpu)
+    }
+}

@@ -1,0 +1,118 @@
+/// Everything a plan is computed from.
+public struct PlanRequest: Sendable {
+    public var machine: Machine
+    public var profile: KernelProfile
+    public var commandLine: String
+    /// Where the command line came from ("--cmdline", "/chosen/bootargs", "none").
+    public var commandLineOrigin: String
+    public var boot: BootFacts
+    public var cpu: CPUFeatures
+
+    public init(machine: Machine, profile: KernelProfile, commandLine: String, commandLineOrigin: String,
+                boot: BootFacts, cpu: CPUFeatures) {
+        self.machine = machine
+        self.profile = profile
+        self.commandLine = commandLine
+        self.commandLineOrigin = commandLineOrigin
+        self.boot = boot
+        self.cpu = cpu
+    }
+
+    /// The boot facts ckplan assumes when none are given: where the DT says the initrd is, and
+    /// otherwise QEMU virt's loader layout relative to the first RAM bank (the plan says so).
+    public static func defaultBoot(machine: Machine, profile: KernelProfile) -> BootFacts {
+        let ramBase = machine.memory.first?.range.start ?? 0
+        if machine.kind == .iomem, let code = machine.kernelImage.first {
+            // A running system: the image is where /proc/iomem shows it (_text is 2 MiB aligned).
+            var facts = BootFacts(imageAt: code.start / (2 << 20) * (2 << 20), image: profile.image, fdt: nil, initrd: nil,
+                                  origin: "/proc/iomem Kernel code; FDT and initrd positions unknown")
+            facts.fdt = nil
+            return facts
+        }
+        let initrdSize = machine.chosen.initrd?.size ?? 0
+        var facts = BootFacts.qemuVirt(ramBase: ramBase, ramSize: machine.totalMemory, image: profile.image,
+                                       initrdSize: initrdSize)
+        if let initrd = machine.chosen.initrd { facts.initrd = initrd }
+        if machine.kind == .deviceTree, let shape = machine.deviceTree, let fdt = facts.fdt {
+            facts.fdt = PhysRange(base: fdt.start, size: max(shape.totalSize, 1))
+        }
+        facts.origin = machine.kind == .embedded ? "QEMU virt loader" : "assumed: QEMU virt loader layout from the first RAM bank"
+        return facts
+    }
+}
+
+/// The answer: the boot simulated up to the crash reservation, and what follows from it.
+public struct Plan: Sendable {
+    public enum Outcome: String, Sendable {
+        /// The kernel reserved what was asked.
+        case reserved
+        /// The kernel tried and failed (or would loop forever).
+        case failed
+        /// No crashkernel= (or crashkernel=0 / a size the kernel turns into nothing).
+        case none
+        /// The kernel rejects the parameter.
+        case invalid
+    }
+
+    public var request: PlanRequest
+    public var boot: BootSimulation
+    /// The crash regions the simulation gives when every estimated size is halved or doubled;
+    /// equal to the plan's own regions when the placement does not depend on an estimate.
+    public var sensitivity: [[PhysRange]]
+
+    public var outcome: Outcome {
+        guard let parse = boot.parse else { return .none }
+        switch parse.outcome {
+        case .absent, .reservesNothing: return .none
+        case .invalid: return .invalid
+        case .request: return boot.crash?.outcome == .reserved ? .reserved : .failed
+        }
+    }
+
+    /// The regions reserved, main first.
+    public var regions: [(role: String, range: PhysRange)] {
+        var r: [(String, PhysRange)] = []
+        if let main = boot.crash?.main { r.append(("crashkernel", main)) }
+        if let low = boot.crash?.low { r.append(("crashkernel-low", low)) }
+        return r
+    }
+
+    /// `/proc/iomem` lines: both regions are "Crash kernel" under System RAM (kernel-rules-observed K2).
+    public var iomem: [String] {
+        regions.sorted { $0.range < $1.range }.map { "\(String($0.range.start, radix: 16))-\(String($0.range.last, radix: 16)) : Crash kernel" }
+    }
+
+    /// `/sys/kernel/kexec_crash_size`.
+    public var kexecCrashSize: UInt64 {
+        boot.crash?.kexecCrashSize(ReserveCrashkernelRules.rules(for: request.profile.version)) ?? 0
+    }
+
+    /// Whether an estimated boot-time size could move the reservation.
+    public var placementIsCertain: Bool {
+        let ours = regions.map(\.range)
+        return sensitivity.allSatisfy { $0 == ours }
+    }
+
+    /// 0 planned and reserved (or nothing asked); 1 the kernel would fail to reserve.
+    public var exitStatus: Int32 {
+        switch outcome {
+        case .reserved, .none: return 0
+        case .failed, .invalid: return 1
+        }
+    }
+}
+
+public enum Planner {
+    public static func plan(_ request: PlanRequest) -> Plan {
+        var input = BootSimulation.Input(machine: request.machine, profile: request.profile,
+                                         commandLine: request.commandLine, boot: request.boot, cpu: request.cpu)
+        let boot = BootSimulation.run(input)
+        var sensitivity: [[PhysRange]] = []
+        for scale in [0.5, 2.0] {
+            input.estimateScale = scale
+            let other = BootSimulation.run(input)
+            sensitivity.append([other.crash?.main, other.crash?.low].compactMap { $0 })
+        }
+        return Plan(request: request, boot: boot, sensitivity: sensitivity)
+    }
+}
