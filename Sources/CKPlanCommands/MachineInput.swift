@@ -72,7 +72,7 @@ enum MachineLoader {
     /// /proc/iomem seen has a few hundred lines.
     static let maximumInputBytes = 64 << 20
 
-    static func read(_ path: String) throws(InputError) -> [UInt8] {
+    static func read(_ path: String, limit: Int? = nil) throws(InputError) -> [UInt8] {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw InputError(file: path, location: .none, message: FileManager.default.fileExists(atPath: path)
                 ? "cannot be read" : "no such file")
@@ -80,7 +80,7 @@ enum MachineLoader {
         defer { try? handle.close() }
         let data: Data
         do {
-            data = try handle.read(upToCount: maximumInputBytes + 1) ?? Data()
+            data = try handle.read(upToCount: limit ?? (maximumInputBytes + 1)) ?? Data()
         } catch {
             throw InputError(file: path, location: .none, message: "cannot be read (\(error.localizedDescription))")
         }

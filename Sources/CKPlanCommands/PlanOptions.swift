@@ -39,6 +39,35 @@ struct PlanOptions: ParsableArguments {
     @Option(name: .customLong("fdt-at"), help: ArgumentHelp("Physical address of the device tree blob.", valueName: "addr"))
     var fdtAt: String?
 
+    @Option(name: .customLong("kexec-image"), help: ArgumentHelp("The capture kernel's Image for kexec -p (default: the booted image).", valueName: "file"))
+    var kexecImage: String?
+
+    @Option(name: .customLong("kexec-image-size"), help: ArgumentHelp("Its image_size instead of a file.", valueName: "size"))
+    var kexecImageSize: String?
+
+    @Option(name: .customLong("kexec-initrd"), help: ArgumentHelp("The capture initrd (default: the booted one, if known).", valueName: "file"))
+    var kexecInitrd: String?
+
+    @Option(name: .customLong("kexec-initrd-size"), help: ArgumentHelp("Its size instead of a file (0: none).", valueName: "size"))
+    var kexecInitrdSize: String?
+
+    @Option(name: .customLong("kexec-dtb-size"), help: ArgumentHelp("The DTB kexec-tools builds (default: derived from the input DTB).", valueName: "size"))
+    var kexecDTBSize: String?
+
+    @Option(name: .customLong("kexec-append"), help: ArgumentHelp("The capture kernel's command line (default: the booted one).", valueName: "text"))
+    var kexecAppend: String?
+
+    @Option(help: ArgumentHelp("How the capture kernel is loaded: kexec_load (kexec-tools places it) or kexec_file_load.", valueName: "syscall"))
+    var load: LoadMethod = .kexecLoad
+
+    @Flag(name: .customLong("no-kexec"), help: "Do not plan the kexec segments.")
+    var noKexec = false
+
+    enum LoadMethod: String, ExpressibleByArgument, CaseIterable {
+        case kexecLoad = "kexec_load"
+        case kexecFileLoad = "kexec_file_load"
+    }
+
     enum BootPreset: String, ExpressibleByArgument, CaseIterable {
         case qemuVirt = "qemu-virt"
     }
@@ -48,7 +77,8 @@ struct PlanOptions: ParsableArguments {
         _ = try kernelProfile()
         _ = try cpuFeatures()
         for (name, value) in [("--image-size", imageSize), ("--image-at", imageAt), ("--initrd-at", initrdAt),
-                              ("--initrd-size", initrdSize), ("--fdt-at", fdtAt)] {
+                              ("--initrd-size", initrdSize), ("--fdt-at", fdtAt), ("--kexec-image-size", kexecImageSize),
+                              ("--kexec-initrd-size", kexecInitrdSize), ("--kexec-dtb-size", kexecDTBSize)] {
             if let value, parseMemSize(value) == nil { throw ValidationError("\(name) \(value): expected a size or address such as 512M or 0x48000000") }
         }
         if (initrdAt == nil) != (initrdSize == nil) && boot == nil {
@@ -97,7 +127,20 @@ struct PlanOptions: ParsableArguments {
 
     /// Reads the machine and assembles the request. Input errors are exit 65.
     func request() throws(InputError) -> PlanRequest {
-        request(machine: try input.load())
+        var r = request(machine: try input.load())
+        if r.kexec != nil, let path = kexecImage {
+            let bytes = try MachineLoader.read(path, limit: Arm64Image.headerSize)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value
+            r.kexec?.image = try Arm64Image(bytes: bytes, file: path, fileSize: size)
+            r.kexec?.imagePath = path
+        }
+        if r.kexec != nil, let path = kexecInitrd {
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value else {
+                throw InputError(file: path, location: .none, message: "no such file")
+            }
+            r.kexec?.initrdSize = size
+        }
+        return r
     }
 
     /// Assembles the request for a machine already read (the Scenario runner reads its own).
@@ -132,7 +175,18 @@ struct PlanOptions: ParsableArguments {
             boot.initrd = PhysRange(base: at, size: size)
             boot.origin = "given"
         }
-        return PlanRequest(machine: machine, profile: profile, commandLine: commandLine, commandLineOrigin: origin,
-                           boot: boot, cpu: cpu)
+        var request = PlanRequest(machine: machine, profile: profile, commandLine: commandLine, commandLineOrigin: origin,
+                                  boot: boot, cpu: cpu)
+        if !noKexec {
+            let image = Arm64Image(imageSize: kexecImageSize.flatMap(parseMemSize) ?? image.end)
+            let initrd = kexecInitrdSize.flatMap(parseMemSize) ?? boot.initrd?.size
+            let dtb: KexecDTBSize = kexecDTBSize.flatMap(parseMemSize).map { .bytes($0) }
+                ?? machine.kexecDTB.map { .derived($0) } ?? .unknown
+            request.kexec = KexecInputs(image: image, imagePath: "Image", initrdSize: initrd == 0 ? nil : initrd, dtb: dtb,
+                                        commandLine: kexecAppend ?? (commandLine.isEmpty ? nil : commandLine),
+                                        cpus: machine.cpuCount ?? 1,
+                                        loader: load == .kexecLoad ? .kexecLoad(.observed) : .kexecFileLoad)
+        }
+        return request
     }
 }

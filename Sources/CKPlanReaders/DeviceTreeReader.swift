@@ -16,7 +16,9 @@ public enum DeviceTreeReader {
             throw InputError(file: file, location: .byteOffset(error.offset), message: error.description)
         }
         var reader = Reader(tree: tree, file: file)
-        return try reader.read()
+        var machine = try reader.read()
+        machine.kexecDTB = try? KexecDTBFacts(fdt: bytes, file: file)
+        return machine
     }
 }
 
@@ -45,6 +47,10 @@ private struct Reader {
         try readChosen()
         try readDMALimit()
         machine.deviceTree = shape()
+        if let cpus = tree.node("/cpus") {
+            let count = cpus.children.filter { i in tree.nodes[i].property("device_type").map { string($0) == "cpu" } ?? false }.count
+            machine.cpuCount = count > 0 ? count : nil
+        }
         if machine.memoryIsUnknown {
             machine.notes.append(Note(.note, "the device tree carries no RAM size (firmware fills in /memory at boot): give RAM with --memory BASE+SIZE (repeatable) or plan from a /proc/iomem dump"))
         }

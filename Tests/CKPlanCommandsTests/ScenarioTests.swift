@@ -110,6 +110,15 @@ import Testing
         }
         let iomem = (observed["iomemCrashKernel"] as? [[String: Any]] ?? []).compactMap { range($0) }
         #expect(plan.regions.map(\.range).sorted() == iomem.sorted(), "Crash kernel in /proc/iomem as observed")
+        // kexec -p -d in the guest: every segment's destination and memsz.
+        if let kexec = observed["kexecSegments"] as? [String: Any], let segments = kexec["segments"] as? [[String: Any]] {
+            let theirs = segments.compactMap { s -> [UInt64]? in
+                guard let mem = (s["mem"] as? NSNumber)?.uint64Value, let memsz = (s["memsz"] as? NSNumber)?.uint64Value else { return nil }
+                return [mem, memsz]
+            }
+            let ours = (plan.kdump?.segments ?? []).map { [$0.start, $0.size] }.sorted { $0[0] < $1[0] }
+            #expect(ours == theirs.sorted { $0[0] < $1[0] }, "kexec segments as kexec -p -d placed them")
+        }
         // NODE_DATA pins the top-of-memory allocations (page tables, unflattened DT) to the byte.
         for line in dmesg where line.contains("NODE_DATA") {
             guard let open = line.range(of: "[mem 0x") else { continue }

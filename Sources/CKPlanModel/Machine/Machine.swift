@@ -30,6 +30,10 @@ public struct Machine: Sendable, Equatable {
     public var notes: [Note]
     /// For a DTB: what sizes the kernel's unflattened copy of it (nil for other inputs).
     public var deviceTree: DeviceTreeShape?
+    /// For a DTB: what kexec-tools' copy of it will weigh (`/sys/firmware/fdt` plus its /chosen edits).
+    public var kexecDTB: KexecDTBFacts?
+    /// CPUs the DT lists under /cpus (the ELF core header has one note per possible CPU).
+    public var cpuCount: Int?
 
     public enum Kind: String, Sendable, Equatable {
         case deviceTree = "dtb"
@@ -51,6 +55,8 @@ public struct Machine: Sendable, Equatable {
         kernelImage = []
         notes = []
         deviceTree = nil
+        kexecDTB = nil
+        cpuCount = nil
     }
 
     /// True when the description carries no usable RAM size (a DTB whose firmware fills in

@@ -7,6 +7,8 @@ public struct PlanRequest: Sendable {
     public var commandLineOrigin: String
     public var boot: BootFacts
     public var cpu: CPUFeatures
+    /// The capture kernel `kexec -p` loads into the reservation; nil plans no kexec.
+    public var kexec: KexecInputs?
 
     public init(machine: Machine, profile: KernelProfile, commandLine: String, commandLineOrigin: String,
                 boot: BootFacts, cpu: CPUFeatures) {
@@ -41,6 +43,29 @@ public struct PlanRequest: Sendable {
     }
 }
 
+/// What `kexec -p` loads (cli-contract.md kexec inputs).
+public struct KexecInputs: Sendable {
+    public var image: Arm64Image
+    public var imagePath: String
+    public var initrdSize: UInt64?
+    public var dtb: KexecDTBSize
+    /// The capture kernel's command line (`--append`).
+    public var commandLine: String?
+    public var cpus: Int
+    public var loader: KexecLoader
+
+    public init(image: Arm64Image, imagePath: String, initrdSize: UInt64?, dtb: KexecDTBSize, commandLine: String?,
+                cpus: Int, loader: KexecLoader) {
+        self.image = image
+        self.imagePath = imagePath
+        self.initrdSize = initrdSize
+        self.dtb = dtb
+        self.commandLine = commandLine
+        self.cpus = cpus
+        self.loader = loader
+    }
+}
+
 /// The answer: the boot simulated up to the crash reservation, and what follows from it.
 public struct Plan: Sendable {
     public enum Outcome: String, Sendable {
@@ -59,6 +84,10 @@ public struct Plan: Sendable {
     /// The crash regions the simulation gives when every estimated size is halved or doubled;
     /// equal to the plan's own regions when the placement does not depend on an estimate.
     public var sensitivity: [[PhysRange]]
+    /// Where `kexec -p` puts the capture kernel in the reservation, and what a normal kexec
+    /// reboot of the same kernel and initrd would copy.
+    public var kdump: KdumpPlan?
+    public var relocation: KexecRelocationPlan?
 
     public var outcome: Outcome {
         guard let parse = boot.parse else { return .none }
@@ -93,10 +122,12 @@ public struct Plan: Sendable {
         return sensitivity.allSatisfy { $0 == ours }
     }
 
-    /// 0 planned and reserved (or nothing asked); 1 the kernel would fail to reserve.
+    /// 0 planned and reserved (or nothing asked); 1 the kernel would fail to reserve or kexec
+    /// would fail to load.
     public var exitStatus: Int32 {
         switch outcome {
-        case .reserved, .none: return 0
+        case .reserved: return kdump?.fits == false ? 1 : 0
+        case .none: return 0
         case .failed, .invalid: return 1
         }
     }
@@ -113,6 +144,19 @@ public enum Planner {
             let other = BootSimulation.run(input)
             sensitivity.append([other.crash?.main, other.crash?.low].compactMap { $0 })
         }
-        return Plan(request: request, boot: boot, sensitivity: sensitivity)
+        var plan = Plan(request: request, boot: boot, sensitivity: sensitivity)
+        if let k = request.kexec, let main = boot.crash?.main {
+            let ram = request.machine.memory.filter { !$0.noMap }.map(\.range)
+            let kdump = KdumpPlanner.plan(KdumpRequest(
+                main: main, low: boot.crash?.low, image: k.image, imagePath: k.imagePath, initrdSize: k.initrdSize,
+                commandLine: k.commandLine, dtb: k.dtb, systemRAM: ram, cpus: k.cpus, kernel: request.profile.version,
+                pageSize: request.profile.config.pageSize, loader: k.loader))
+            plan.kdump = kdump
+            plan.relocation = KexecRelocation.plan(segments: kdump.segments.filter { $0.name != .elfcorehdr },
+                                                   pageSize: request.profile.config.pageSize, kernel: request.profile.version,
+                                                   linearMapTableBytes: boot.linearMap?.layout.tablePageBytes ?? 0,
+                                                   lpa2: boot.lpa2Active)
+        }
+        return plan
     }
 }

@@ -42,6 +42,7 @@ public enum PlanReport {
             ("cma", boot.cma.area.map(range) ?? .null),
             ("reservation", .object(reservation)),
             ("linearMap", boot.linearMap?.json() ?? .null),
+            ("kexec", plan.kdump.map { KexecReport.json($0, relocation: plan.relocation) } ?? .null),
             ("bootAllocations", .array(boot.steps.map { s in
                 .object([("what", .string(s.what)), ("source", .string(s.source)),
                          ("ranges", .array(s.ranges.map(range))), ("estimated", .bool(s.estimated))])
@@ -129,6 +130,9 @@ public enum PlanReport {
             if map.layout.tablePages.allocated > map.best.tablePages.allocated {
                 out += "  cost of this layout: +\(grouped(extra)) page-table pages (\(ByteCount.human(map.layout.tablePageBytes &- map.best.tablePageBytes))), \(grouped(entries(map.layout))) leaf entries instead of \(grouped(entries(map.best)))\n"
             }
+        }
+        if let kdump = plan.kdump {
+            out += "\n" + KexecReport.text(kdump, relocation: plan.relocation).map { "\($0)\n" }.joined()
         }
         out += "\nboot allocations before the reservation (memblock, in order):\n"
         var t = Table()
