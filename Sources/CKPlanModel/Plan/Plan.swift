@@ -145,6 +145,13 @@ public enum Planner {
             sensitivity.append([other.crash?.main, other.crash?.low].compactMap { $0 })
         }
         var plan = Plan(request: request, boot: boot, sensitivity: sensitivity)
+        if request.machine.kind == .iomem {
+            // A what-if on a running system: iomem shows the result of its own boot, not the steps.
+            var note = "planned from /proc/iomem: its Crash kernel lines are the running kernel's and are not reused; "
+            note += "the FDT blob, the initrd and the memblock-only allocations (page tables, unflattened DT, NODE_DATA, "
+            note += "sparse memmap, CMA) are not visible in iomem and are simulated; FDT and initrd positions are unknown and left out"
+            plan.boot.notes.append(Note(.note, note))
+        }
         if let k = request.kexec, let main = boot.crash?.main {
             let ram = request.machine.memory.filter { !$0.noMap }.map(\.range)
             let kdump = KdumpPlanner.plan(KdumpRequest(
