@@ -24,6 +24,9 @@ struct PlanOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Where the boot loader puts things: qemu-virt (QEMU -M virt direct boot).", valueName: "preset"))
     var boot: BootPreset?
 
+    @Option(name: .customLong("image"), help: ArgumentHelp("The booted arm64 Image: its header gives image_size.", valueName: "file"))
+    var imageFile: String?
+
     @Option(name: .customLong("image-size"), help: ArgumentHelp("Size of the booted Image (_end - _text).", valueName: "size"))
     var imageSize: String?
 
@@ -128,6 +131,13 @@ struct PlanOptions: ParsableArguments {
     /// Reads the machine and assembles the request. Input errors are exit 65.
     func request() throws(InputError) -> PlanRequest {
         var r = request(machine: try input.load())
+        if let path = imageFile {
+            let header = try Arm64Image(bytes: try MachineLoader.read(path, limit: Arm64Image.headerSize), file: path)
+            r.boot.image = .sized(header.kexecToolsLayout.imageSize)
+            if r.kexec != nil && kexecImage == nil && kexecImageSize == nil {
+                r.kexec?.image = Arm64Image(imageSize: header.kexecToolsLayout.imageSize, textOffset: header.textOffset)
+            }
+        }
         if r.kexec != nil, let path = kexecImage {
             let bytes = try MachineLoader.read(path, limit: Arm64Image.headerSize)
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value

@@ -140,3 +140,25 @@ enum CKPlanProcess {
         }
     }
 }
+
+@Suite struct ExplainAndImageTests {
+    /// kernel-rules.md §4.4: 6.1 has no fallback, so 3500M on the 4 GiB machine fails; the largest
+    /// free 2 MiB-aligned block below 4 GiB is [0x48200000, 0xfc000000) = 2878 MiB (FDT at
+    /// 0x48000000 + 1 MiB below it, CMA above it), and top-down that size would be found.
+    @Test func explainNamesTheLargestBlockOfAFailure() throws {
+        let r = try CKPlanProcess.run(["explain", "--cmdline", "crashkernel=3500M", "--profile", "debian-6.1-arm64"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("cannot allocate crashkernel (size:0xdac00000)"))
+        #expect(r.stdout.contains("would fit: crashkernel=2878M"))
+        let fits = try CKPlanProcess.run(["plan", "--cmdline", "crashkernel=2878M", "--profile", "debian-6.1-arm64", "--no-kexec"])
+        #expect(fits.status == 0)
+        #expect(fits.stdout.contains("crashkernel reserved: 0x0000000048200000 - 0x00000000fc000000 (2878 MB)"))
+    }
+
+    @Test func aBadImageHeaderIsMalformedInput() throws {
+        let r = try CKPlanProcess.run(["plan", "--image", "Tests/Data/malformed/bad-magic.dtb"])
+        #expect(r.status == 65)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr == "ckplan: error: Tests/Data/malformed/bad-magic.dtb: byte 56: expected the arm64 Image magic \"ARM\\x64\" (41 52 4d 64), found 00 00 00 01\n")
+    }
+}

@@ -100,6 +100,8 @@ public struct BootSimulation: Sendable {
     public var steps: [BootStep] = []
     /// memblock after the crash reservation.
     public var memblock: Memblock
+    /// memblock as reserve_crashkernel found it (what `explain` shows).
+    public var memblockBeforeCrash: Memblock?
     /// The linear map as map_mem() built it, and the flags it was built with.
     public var linearMap: LinearMap?
     public var linearMapFlags: LinearMapFlags?
@@ -477,6 +479,7 @@ public struct BootSimulation: Sendable {
     }
 
     mutating func reserveCrashkernel(_ input: Input, _ mb: inout Memblock, highMax: UInt64) {
+        memblockBeforeCrash = mb
         let version = input.profile.version
         let parsed = CrashKernelParser.parse(input.commandLine, kernel: version, systemRAM: mb.physMemSize)
         parse = parsed

@@ -1,0 +1,29 @@
+import ArgumentParser
+import CKPlanModel
+
+/// `ckplan explain`: every decision, in order, with its kernel source.
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Explain the reservation step by step: what filled memblock, each window searched, what was free.",
+        discussion: """
+        Examples:
+          ckplan explain --cmdline 'crashkernel=3G' --profile debian-6.1-arm64
+          ckplan explain --dtb board.dtb --memory 0x80000000+2G --cmdline 'crashkernel=1G,high'
+
+        Exit status as for `ckplan plan`.
+        """
+    )
+
+    @OptionGroup var options: PlanOptions
+
+    func run() throws {
+        var status: Int32 = 0
+        try emit { () throws(InputError) in
+            let plan = Planner.plan(try options.request())
+            status = plan.exitStatus
+            return ExplainReport.text(plan)
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
