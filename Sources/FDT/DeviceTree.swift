@@ -109,7 +109,7 @@ public struct DeviceTree: Sendable {
             } else {
                 path = "/"
             }
-            let properties = try DeviceTree.properties(fdt, node: offset, structBase: structBase)
+            let properties = try DeviceTree.properties(fdt, count: count, node: offset, structBase: structBase)
             let index = nodes.count
             nodes.append(Node(name: name, path: path, parent: parent, children: [], properties: properties))
             if let parent { nodes[parent].children.append(index) }
@@ -121,7 +121,7 @@ public struct DeviceTree: Sendable {
         }
     }
 
-    private static func properties(_ fdt: UnsafeRawPointer, node: Int32, structBase: Int) throws(FDTError) -> [Property] {
+    private static func properties(_ fdt: UnsafeRawPointer, count: Int, node: Int32, structBase: Int) throws(FDTError) -> [Property] {
         var result: [Property] = []
         var offset = fdt_first_property_offset(fdt, node)
         while offset >= 0 {
@@ -129,6 +129,12 @@ public struct DeviceTree: Sendable {
             var namePointer: UnsafePointer<CChar>? = nil
             guard let value = fdt_getprop_by_offset(fdt, offset, &namePointer, &length), let namePointer else {
                 throw FDTError(code: -length, function: "fdt_getprop_by_offset", offset: structBase + Int(offset))
+            }
+            // fdt_check_full (libfdt 1.6/1.7) accepts a property length of 0xffffffff: fdt_next_tag's
+            // `int` offset wraps, and fdt_getprop_by_offset then returns the value with *lenp == -1.
+            // Refuse any length that is negative or runs past the blob.
+            guard length >= 0, fdt.distance(to: value) + Int(length) <= count else {
+                throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_getprop_by_offset", offset: structBase + Int(offset))
             }
             let bytes = Array(UnsafeRawBufferPointer(start: value, count: Int(length)))
             result.append(Property(

@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// libFuzzer targets for ckplan. Not part of the product: built only by run.sh with
+// `-sanitize=fuzzer,address`. The project's modules are symbolic links to ../../Sources, because
+// the root package exports neither CKPlanReaders nor FDT as a product; compiling them here also
+// lets the sanitizer instrument them (coverage and bounds) without touching the root manifest.
+let package = Package(
+    name: "ckplan-fuzz",
+    targets: [
+        .systemLibrary(name: "CLibfdt", providers: [.apt(["libfdt-dev"])]),
+        .target(name: "FDT", dependencies: ["CLibfdt"]),
+        .target(name: "CKPlanModel"),
+        .target(name: "CKPlanReaders", dependencies: ["FDT", "CKPlanModel"]),
+        /// Declares LLVMFuzzerRunDriver, through which each target's entry point starts libFuzzer.
+        .systemLibrary(name: "CFuzzerDriver"),
+        /// The entry point shared by the targets, and helpers.
+        .target(name: "FuzzSupport", dependencies: ["CFuzzerDriver", "CKPlanModel"]),
+        /// DeviceTreeReader.machine(bytes:file:) on arbitrary bytes.
+        .executableTarget(name: "FuzzDTB", dependencies: ["FuzzSupport", "CKPlanReaders", "CKPlanModel"]),
+        /// IomemReader.machine(_:file:) on arbitrary text.
+        .executableTarget(name: "FuzzIomem", dependencies: ["FuzzSupport", "CKPlanReaders", "CKPlanModel"]),
+        /// KernelCommandLine and CrashKernelParser.parse for every rule set and any RAM size.
+        .executableTarget(name: "FuzzCmdline", dependencies: ["FuzzSupport", "CKPlanModel"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
