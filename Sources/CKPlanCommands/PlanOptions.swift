@@ -21,6 +21,9 @@ struct PlanOptions: ParsableArguments {
     @Option(help: ArgumentHelp("CPU features that change the outcome: lpa2, bbml2 (comma list). Default: none.", valueName: "features"))
     var cpu: String?
 
+    @Option(name: .customLong("acpi-dma-limit"), help: ArgumentHelp("The highest CPU address DMA reaches per ACPI IORT (inclusive), on an ACPI boot.", valueName: "addr"))
+    var acpiDMALimit: String?
+
     @Option(help: ArgumentHelp("Where the boot loader puts things: qemu-virt (QEMU -M virt direct boot).", valueName: "preset"))
     var boot: BootPreset?
 
@@ -81,7 +84,8 @@ struct PlanOptions: ParsableArguments {
         _ = try cpuFeatures()
         for (name, value) in [("--image-size", imageSize), ("--image-at", imageAt), ("--initrd-at", initrdAt),
                               ("--initrd-size", initrdSize), ("--fdt-at", fdtAt), ("--kexec-image-size", kexecImageSize),
-                              ("--kexec-initrd-size", kexecInitrdSize), ("--kexec-dtb-size", kexecDTBSize)] {
+                              ("--kexec-initrd-size", kexecInitrdSize), ("--kexec-dtb-size", kexecDTBSize),
+                              ("--acpi-dma-limit", acpiDMALimit)] {
             if let value, parseMemSize(value) == nil { throw ValidationError("\(name) \(value): expected a size or address such as 512M or 0x48000000") }
         }
         if (initrdAt == nil) != (initrdSize == nil) && boot == nil {
@@ -155,6 +159,8 @@ struct PlanOptions: ParsableArguments {
 
     /// Assembles the request for a machine already read (the Scenario runner reads its own).
     func request(machine: Machine) -> PlanRequest {
+        var machine = machine
+        if let limit = acpiDMALimit.flatMap(parseMemSize) { machine.acpiMaxCPUAddress = limit }
         // validate() has already checked everything below.
         let profile = (try? kernelProfile()) ?? KernelProfile.debian612
         let cpu = (try? cpuFeatures()) ?? CPUFeatures()

@@ -155,6 +155,17 @@ enum CKPlanProcess {
         #expect(fits.stdout.contains("crashkernel reserved: 0x0000000048200000 - 0x00000000fc000000 (2878 MB)"))
     }
 
+    /// An IORT limit enters zone_dma_limit like a DT dma-ranges limit: the same 0xbfffffff gave,
+    /// on real kernels (kernel-rules-observed D1/D2, DT form), crash 0xec000000 on 6.1 (fls64 → 4 GiB)
+    /// and 0xac000000 on 6.12 (exact 0xc0000000).
+    @Test(arguments: [("debian-6.1-arm64", "0x00000000ec000000"), ("debian-6.12-arm64", "0x00000000ac000000")])
+    func acpiDMALimit(_ profile: String, _ start: String) throws {
+        let r = try CKPlanProcess.run(["plan", "--profile", profile, "--acpi-dma-limit", "0xbfffffff",
+                                       "--cmdline", "crashkernel=256M", "--no-kexec"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("crashkernel reserved: \(start)"))
+    }
+
     @Test func aBadImageHeaderIsMalformedInput() throws {
         let r = try CKPlanProcess.run(["plan", "--image", "Tests/Data/malformed/bad-magic.dtb"])
         #expect(r.status == 65)

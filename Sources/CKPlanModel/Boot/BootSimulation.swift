@@ -321,7 +321,7 @@ public struct BootSimulation: Sendable {
         if let first = mb.startOfDRAM, let last = mb.endOfDRAM, let dram = PhysRange(start: first, end: last) {
             let limit = ZoneDMALimitRules.rules(for: profile.version).limit(
                 zoneDMA: config.zoneDMA, zoneDMA32: config.zoneDMA32, paBits: paBits,
-                dtMaxCPUAddress: input.machine.dmaMaxCPUAddress, acpiMaxCPUAddress: nil, dram: dram)
+                dtMaxCPUAddress: input.machine.dmaMaxCPUAddress, acpiMaxCPUAddress: input.machine.acpiMaxCPUAddress, dram: dram)
             if sim.deferred { sim.dmaLimit = limit }
             let cmaDefault = input.machine.reservedMemory.contains { $0.cmaDefault && $0.available }
             sim.cma = DMAContiguous.reserve(rules: CMARules.rules(for: profile.version), memblock: &mb, dmaLimit: limit,

@@ -22,6 +22,9 @@ public struct Machine: Sendable, Equatable {
     /// nodes with `dma-ranges`, of the highest CPU address reachable; inclusive. nil when nothing
     /// restricts DMA (the kernel's PHYS_ADDR_MAX).
     public var dmaMaxCPUAddress: UInt64?
+    /// `acpi_iort_dma_get_max_cpu_address()` on an ACPI boot (inclusive), given by option since
+    /// ckplan reads no ACPI tables; nil when ACPI does not restrict DMA.
+    public var acpiMaxCPUAddress: UInt64?
     /// `Crash kernel` resources of a /proc/iomem dump (the old `Crash kernel (low)` included).
     public var crashKernel: [CrashKernelResource]
     /// Kernel image resources of a /proc/iomem dump (`Kernel code`, `Kernel data`).
@@ -55,6 +58,7 @@ public struct Machine: Sendable, Equatable {
         kernelImage = []
         notes = []
         deviceTree = nil
+        acpiMaxCPUAddress = nil
         kexecDTB = nil
         cpuCount = nil
     }
