@@ -14,6 +14,8 @@ let package = Package(
         .target(name: "CKPlanReaders", dependencies: ["FDT", "CKPlanModel"]),
         /// Declares LLVMFuzzerRunDriver, through which each target's entry point starts libFuzzer.
         .systemLibrary(name: "CFuzzerDriver"),
+        /// Reader -> PlanRequest as `ckplan plan` builds it (shared with ../Benchmarks).
+        .target(name: "PlanHarness", dependencies: ["CKPlanReaders", "CKPlanModel"]),
         /// The entry point shared by the targets, and helpers.
         .target(name: "FuzzSupport", dependencies: ["CFuzzerDriver", "CKPlanModel"]),
         /// DeviceTreeReader.machine(bytes:file:) on arbitrary bytes.
@@ -22,6 +24,10 @@ let package = Package(
         .executableTarget(name: "FuzzIomem", dependencies: ["FuzzSupport", "CKPlanReaders", "CKPlanModel"]),
         /// KernelCommandLine and CrashKernelParser.parse for every rule set and any RAM size.
         .executableTarget(name: "FuzzCmdline", dependencies: ["FuzzSupport", "CKPlanModel"]),
+        /// Memblock against a one-cell-per-MiB model of what its regions, reserved and free ranges must be.
+        .executableTarget(name: "FuzzMemblock", dependencies: ["FuzzSupport", "CKPlanModel"]),
+        /// A DTB or iomem plus a command line through reader, Planner.plan and the reports, per profile.
+        .executableTarget(name: "FuzzPlan", dependencies: ["FuzzSupport", "PlanHarness", "CKPlanModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds the seed corpus of one fuzz target from the project's own data (nothing is copied into git).
 
-usage: seeds.py TARGET OUTDIR    TARGET is dtb, iomem, cmdline or plan
+usage: seeds.py TARGET OUTDIR    TARGET is dtb, iomem, cmdline, plan or memblock
 
 dtb:     Tests/Data/{shared/dtb,embedded,malformed}/*.dtb and Scenarios/*/observed/guest.dtb
          (the latter re-emitted by dtc without QEMU's 1 MiB padding)
@@ -10,7 +10,7 @@ cmdline: every command line in Tests/Data/shared/cmdlines/crashkernel-cmdlines.j
          Scenarios/*/observed/observation.json, behind FuzzCmdline's 9-byte header
          (version index, System RAM little-endian)
 plan:    (cmdline, machine) pairs in FuzzPlan's format: 2-byte little-endian command-line length,
-         the command line, then a DTB or /proc/iomem text
+         the command line, a flags byte, then a DTB or /proc/iomem text
 """
 import glob, json, os, struct, subprocess, sys
 
@@ -96,7 +96,12 @@ def main():
         for i, p in enumerate(machines):
             l = lines[i % len(lines)].encode()[:0xffff]
             name = (p.split(os.sep)[-3] if p.endswith("guest.dtb") else os.path.basename(p))
-            put(f"plan-{i:03d}-{name}", struct.pack("<H", len(l)) + l + compact(p))
+            flags = (i * 37) % 256 & ~0x0c   # kexec planned with kexec_load in every seed
+            put(f"plan-{i:03d}-{name}", struct.pack("<H", len(l)) + l + bytes([flags]) + compact(p))
+    elif target == "memblock":
+        # add two regions of different flags, reserve across them, then carve and free.
+        put("memblock-0", bytes([0, 0, 0, 40, 0, 0, 40, 64, 4, 4, 30, 50, 0, 2, 10, 20, 0x84, 4, 35, 45, 0, 5, 36, 38, 0]))
+        put("memblock-1", bytes([1, 0, 10, 20, 8, 0, 20, 30, 16, 0, 30, 40, 9, 3, 15, 35, 8, 1, 18, 22, 0]))
     else:
         sys.exit(f"unknown target {target}")
     print(f"{n} seeds for {target} in {outdir}", file=sys.stderr)
