@@ -47,15 +47,37 @@ public struct Memblock: Sendable, Equatable {
 
     /// `memblock_add`: the new range is merged with contiguous regions of the same flags and
     /// node; an overlap with existing memory is folded in (memblock_add_range).
+    ///
+    /// `memory` is kept sorted, non-overlapping and merged, so only the regions the range
+    /// overlaps and their two neighbours can change: the work is local (binary search plus the
+    /// overlapped regions), not a pass over every region, which made adding N regions O(N²).
     public mutating func add(_ range: PhysRange, flags: Flags = [], nid: UInt32? = nil) {
         guard !range.isEmpty else { return }
-        // Cut out what is already present, then insert the remaining pieces.
-        var pieces = [range]
-        for r in memory {
-            pieces = pieces.flatMap { $0.subtracting(r.range) }
+        // memory[lo..<hi]: the regions the range overlaps (ends are sorted, as starts are).
+        var lo = 0, upper = memory.count
+        while lo < upper {
+            let mid = lo + (upper - lo) / 2
+            if memory[mid].range.end > range.start { upper = mid } else { lo = mid + 1 }
         }
-        for p in pieces { memory.append(Region(range: p, flags: flags, nid: nid)) }
-        normalise()
+        var hi = lo
+        while hi < memory.count, memory[hi].range.start < range.end { hi += 1 }
+        // Cut out what is already present: the pieces are the gaps between those regions.
+        var window: [Region] = []
+        var cursor = range.start
+        for existing in memory[lo..<hi] {
+            if existing.range.start > cursor, let gap = PhysRange(start: cursor, end: existing.range.start) {
+                window.append(Region(range: gap, flags: flags, nid: nid))
+            }
+            window.append(existing)
+            cursor = max(cursor, existing.range.end)
+        }
+        if cursor < range.end, let tail = PhysRange(start: cursor, end: range.end) {
+            window.append(Region(range: tail, flags: flags, nid: nid))
+        }
+        // Merge with the neighbours on either side as normalise() would; beyond them nothing changes.
+        let from = max(lo - 1, 0), to = min(hi + 1, memory.count)
+        window = Array(memory[from..<lo]) + window + Array(memory[hi..<to])
+        memory.replaceSubrange(from..<to, with: Memblock.merged(window))
     }
 
     /// `memblock_remove`: the range leaves memory (regions are split at its edges).
@@ -101,8 +123,14 @@ public struct Memblock: Sendable, Equatable {
     /// Sorts and merges contiguous regions with equal flags and node (memblock_merge_regions).
     private mutating func normalise() {
         memory.sort { $0.range < $1.range }
+        memory = Memblock.merged(memory)
+    }
+
+    /// Sorted regions with the empty ones dropped and contiguous ones of equal flags and node joined.
+    private static func merged(_ sorted: [Region]) -> [Region] {
         var merged: [Region] = []
-        for r in memory where !r.range.isEmpty {
+        merged.reserveCapacity(sorted.count)
+        for r in sorted where !r.range.isEmpty {
             if let last = merged.last, last.range.end == r.range.start, last.flags == r.flags, last.nid == r.nid,
                let joined = PhysRange(start: last.range.start, end: r.range.end) {
                 merged[merged.count - 1].range = joined
@@ -110,7 +138,7 @@ public struct Memblock: Sendable, Equatable {
                 merged.append(r)
             }
         }
-        memory = merged
+        return merged
     }
 
     // MARK: - reserved
@@ -145,17 +173,34 @@ public struct Memblock: Sendable, Equatable {
 
     /// The free ranges the allocator walks, highest first (`for_each_free_mem_range_reverse`):
     /// each memory region that is not skipped, minus `reserved`.
+    ///
+    /// One sweep over both sorted lists (memory and `reserved` are each sorted and
+    /// non-overlapping), so the cost is O(regions + reserved), not their product.
     public func freeRanges() -> [Region] {
         var result: [Region] = []
-        for region in memory.reversed() {
+        result.reserveCapacity(memory.count + reserved.count)
+        var next = 0   // the first reserved range that ends after the current region starts
+        for region in memory {
+            while next < reserved.count, reserved[next].end <= region.range.start { next += 1 }
             if region.flags.contains(.noMap) { continue }
             if region.flags.contains(.hotplug) && movableNode { continue }
-            var pieces = [region.range]
-            for r in reserved where r.overlaps(region.range) {
-                pieces = pieces.flatMap { $0.subtracting(r) }
+            // The region minus the reserved ranges that overlap it, lowest piece first.
+            var cursor = region.range.start
+            var i = next
+            while i < reserved.count, reserved[i].start < region.range.end {
+                let r = reserved[i]
+                if r.start > cursor, let piece = PhysRange(start: cursor, end: r.start) {
+                    result.append(Region(range: piece, flags: region.flags, nid: region.nid))
+                }
+                cursor = max(cursor, r.end)
+                i += 1
             }
-            for p in pieces.reversed() { result.append(Region(range: p, flags: region.flags, nid: region.nid)) }
+            if cursor < region.range.end, let piece = PhysRange(start: cursor, end: region.range.end) {
+                result.append(Region(range: piece, flags: region.flags, nid: region.nid))
+            }
         }
+        // Highest first, as the kernel's reverse walk visits them.
+        result.reverse()
         return result
     }
 
