@@ -75,7 +75,7 @@ fi
 if [ "$what" = memory ] || [ "$what" = all ]; then
     for args in "--dtb $dtb --memory 0x80000000+8G" "work/64g.iomem $cmd" "work/64t.iomem $cmd" "work/100k.iomem $cmd"; do
         # shellcheck disable=SC2086
-        kb=$($N /usr/bin/time -f %M "$ckplan" plan $args 2>&1 >/dev/null | tail -1)
+        kb=$($N /usr/bin/time -f %M "$ckplan" plan $args 2>&1 >/dev/null | tail -1 || true)
         echo "peak RSS: ckplan plan $args: $((kb / 1024)) MiB"
     done
 fi
