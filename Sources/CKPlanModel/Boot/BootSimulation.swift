@@ -419,24 +419,25 @@ public struct BootSimulation: Sendable {
         if let r = mb.allocTopDown(size: rootsSize, align: 64, start: 0, end: 0) {
             steps.append(BootStep("mem_section roots", "sparse_init", [r]))
         }
-        // Present sections, and the roots they fall in.
-        var sectionsByNode: [UInt32: [UInt64]] = [:]
-        var roots = Set<UInt64>()
-        for region in mb.memory {
-            let first = region.range.start >> sectionBits
-            let last = (region.range.end &- 1) >> sectionBits
-            guard last &- first < 1 << 24 else { continue }   // absurd maps: bounded work
-            for s in first...last {
-                let nid = region.nid ?? 0
-                if sectionsByNode[nid]?.last != s { sectionsByNode[nid, default: []].append(s) }
-                roots.insert(s / sectionsPerRoot)
-            }
+        // Present sections per node, and the roots they fall in: counted per region (memory is
+        // sorted, so a section or root shared with the previous region is counted once).
+        var sectionsByNode: [UInt32: UInt64] = [:]
+        var lastSection: [UInt32: UInt64] = [:]
+        var roots: UInt64 = 0
+        var lastRoot: UInt64?
+        let rootShift = sectionBits + UInt64(sectionsPerRoot.trailingZeroBitCount)
+        for region in mb.memory where !region.range.isEmpty {
+            let nid = region.nid ?? 0
+            let first = region.range.start >> sectionBits, last = region.range.last >> sectionBits
+            sectionsByNode[nid, default: 0] += last - first + 1 - (lastSection[nid] == first ? 1 : 0)
+            lastSection[nid] = last
+            let firstRoot = region.range.start >> rootShift, lastRootHere = region.range.last >> rootShift
+            roots += lastRootHere - firstRoot + 1 - (lastRoot == firstRoot ? 1 : 0)
+            lastRoot = lastRootHere
         }
-        for _ in roots {
-            if let r = mb.allocTopDown(size: sectionsPerRoot * memSectionSize, align: 64, start: 0, end: 0) {
-                steps.append(BootStep("mem_section array", "sparse_index_alloc", [r]))
-            }
-        }
+        // sparse_index_alloc: one section array (one page) per root in use, each top-down.
+        let arrays = mb.allocRunTopDown(count: roots, size: sectionsPerRoot * memSectionSize, align: 64)
+        if !arrays.isEmpty { steps.append(BootStep("mem_section arrays (\(roots))", "sparse_index_alloc", arrays)) }
         let pagesPerSection = sectionSize / pageSize
         let pmdSize = pageSize * (pageSize / 8)
         let memmapPerSection = pagesPerSection * 64   // sizeof(struct page)
@@ -445,7 +446,7 @@ public struct BootSimulation: Sendable {
         let pageblocksPerSection = max(1, sectionSize / pmdSize)
         let usemapBytes = rules.sectionUsageHeader + ((pageblocksPerSection * 4 + 63) / 64) * 8
         for nid in nodes {
-            let sections = UInt64(sectionsByNode[nid]?.count ?? 0)
+            let sections = sectionsByNode[nid] ?? 0
             guard sections > 0 else { continue }
             // usemap: goal is the section that holds NODE_DATA (sparse_early_usemaps_alloc_pgdat_section).
             let nodeData = steps.last { $0.what == "NODE_DATA(\(nid))" }?.ranges.first?.start

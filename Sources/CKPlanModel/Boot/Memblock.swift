@@ -255,14 +255,21 @@ extension Memblock {
     /// `count` allocations of one page each, top-down anywhere (early_pgtable_alloc,
     /// vmemmap tables): the `count` highest free pages, found per free range, not per page.
     public mutating func allocPagesTopDown(count: UInt64, nid: UInt32? = nil) -> [PhysRange] {
+        allocRunTopDown(count: count, size: pageSize, align: pageSize, nid: nid)
+    }
+
+    /// `count` successive top-down allocations of `size` bytes each, `size` a multiple of `align`
+    /// (so after the first, each ends where the previous began): where `count` calls of
+    /// `allocTopDown` would put them, computed per free range instead of per call.
+    public mutating func allocRunTopDown(count: UInt64, size: UInt64, align: UInt64, nid: UInt32? = nil) -> [PhysRange] {
+        guard size > 0, align > 0, size % align == 0 else { return [] }
         var left = count
         var taken: [PhysRange] = []
         for (start, end) in clampedFreeRanges(start: 0, end: 0, nid: nid) where left > 0 {
-            let first = (start &+ pageSize &- 1) / pageSize
-            let last = end / pageSize
-            guard start <= UInt64.max - pageSize, last > first else { continue }
-            let n = min(left, last - first)
-            if let r = PhysRange(start: (last - n) * pageSize, end: last * pageSize) { taken.append(r) }
+            let top = end / align * align
+            guard top > start, top - start >= size else { continue }
+            let n = min(left, (top - start) / size)
+            if let r = PhysRange(start: top - n * size, end: top) { taken.append(r) }
             left -= n
         }
         for r in taken { reserve(r) }

@@ -98,8 +98,9 @@ public struct LinearMapGeometry: Sendable, Equatable {
     /// 512 MiB for 64K pages from 5.12.
     public static func memstartAlign(pageSize: UInt64, version: KernelVersion) -> UInt64 {
         let shift = pageSize == 65536 ? 29 : 30
-        let section = version < KernelVersion(5, 12) ? 30 : (pageSize == 65536 ? 29 : 27)
-        return 1 << UInt64(max(shift, section))
+        let rules = BootRules.rules(for: version)
+        let section = pageSize == 65536 ? rules.sectionSizeBits64K : rules.sectionSizeBits
+        return 1 << max(UInt64(shift), section)
     }
 
     /// `memstart_addr = round_down(memblock_start_of_DRAM(), ARM64_MEMSTART_ALIGN)`

@@ -26,10 +26,8 @@ public struct PlanRequest: Sendable {
         let ramBase = machine.memory.first?.range.start ?? 0
         if machine.kind == .iomem, let code = machine.kernelImage.first {
             // A running system: the image is where /proc/iomem shows it (_text is 2 MiB aligned).
-            var facts = BootFacts(imageAt: code.start / (2 << 20) * (2 << 20), image: profile.image, fdt: nil, initrd: nil,
-                                  origin: "/proc/iomem Kernel code; FDT and initrd positions unknown")
-            facts.fdt = nil
-            return facts
+            return BootFacts(imageAt: code.start / (2 << 20) * (2 << 20), image: profile.image, fdt: nil, initrd: nil,
+                             origin: "/proc/iomem Kernel code; FDT and initrd positions unknown")
         }
         let initrdSize = machine.chosen.initrd?.size ?? 0
         var facts = BootFacts.qemuVirt(ramBase: ramBase, ramSize: machine.totalMemory, image: profile.image,
