@@ -14,7 +14,7 @@ public struct CKPlanCommand: ParsableCommand {
         64 usage error; 65 unreadable or malformed input.
         """,
         version: "0.1.0",
-        subcommands: [PlanCommand.self, ExplainCommand.self, MachineCommand.self, ProfilesCommand.self],
+        subcommands: [PlanCommand.self, DiffCommand.self, ExplainCommand.self, MachineCommand.self, ProfilesCommand.self],
         defaultSubcommand: PlanCommand.self
     )
 

@@ -29,8 +29,11 @@ import Testing
     struct File: Decodable {
         var schema: String
         /// Repo-relative, or relative to the scenario folder when it starts with "observed/".
-        var machine: String
-        var args: [String]
+        var machine: String?
+        var args: [String]?
+        /// A diff scenario: the two plan scenarios it compares (`ckplan diff A B`), instead of
+        /// machine and args; expected/diff.txt and diff.json.
+        var diff: [String]?
         var truth: String
         var rules: [String]
     }
@@ -45,11 +48,74 @@ import Testing
         let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: folder.appendingPathComponent("scenario.json")))
         #expect(file.schema == "ckplan/scenario/1")
         #expect(!file.truth.isEmpty && !file.rules.isEmpty, "every scenario says where its truth comes from")
+        if let sides = file.diff {
+            try checkDiff(s, sides: sides, folder: folder)
+            return
+        }
         let plan = try Self.plan(file, scenario: s.name)
+        try compare(s, folder: folder, outputs: [("plan.txt", PlanCommand.render(plan, .text)), ("plan.json", PlanCommand.render(plan, .json))])
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("observed/observation.json").path) {
+            try Self.checkAgainstObservation(plan, folder: folder)
+        }
+    }
 
+    /// A diff scenario: both sides planned from their own scenario files, diffed as `ckplan diff`
+    /// does; where both sides were observed, the diff must be the difference of the observations.
+    func checkDiff(_ s: Scenario, sides: [String], folder: URL) throws {
+        try #require(sides.count == 2, "a diff scenario names two plan scenarios")
+        var facts: [PlanFacts] = []
+        var observed: [[String: Any]] = []
+        for side in sides {
+            let sideFolder = Self.dir.appendingPathComponent(side)
+            let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: sideFolder.appendingPathComponent("scenario.json")))
+            let plan = try Self.plan(file, scenario: side)
+            facts.append(try PlanFacts(json: PlanReport.json(plan), label: "Scenarios/\(side)", file: side))
+            let obs = sideFolder.appendingPathComponent("observed/observation.json")
+            if let data = try? Data(contentsOf: obs), let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let o = json["observed"] as? [String: Any] {
+                observed.append(o)
+            }
+        }
+        let diff = PlanDiff(facts[0], facts[1])
+        try compare(s, folder: folder, outputs: [("diff.txt", DiffReport.text(diff)), ("diff.json", DiffReport.json(diff).rendered())])
+        guard observed.count == 2 else { return }
+        // The kernel's side of the same comparison.
+        func range(_ any: Any?) -> PhysRange? {
+            guard let d = any as? [String: Any], let s = (d["start"] as? NSNumber)?.uint64Value,
+                  let e = (d["end"] as? NSNumber)?.uint64Value else { return nil }
+            return PhysRange(start: s, end: e)
+        }
+        func regions(_ o: [String: Any]) -> [PlanFacts.Region] {
+            let crash = o["crash"] as? [String: Any] ?? [:]
+            return [("crashkernel", "reserved"), ("crashkernel-low", "low")].compactMap { role, key in
+                range(crash[key]).map { PlanFacts.Region(name: role, range: $0) }
+            }
+        }
+        let observedRegions = PlanDiff.match(regions(observed[0]), regions(observed[1]))
+        func rows(_ list: [PlanDiff.RangeChange]) -> [String] {
+            list.map { c -> String in "\(c.name) \(c.kind.rawValue) \(c.a?.description ?? "-") \(c.b?.description ?? "-")" }.sorted()
+        }
+        #expect(rows(diff.regions) == rows(observedRegions),
+                "region changes as the two kernels reserved them")
+        func crashLines(_ lines: [String]) -> [String] { lines.filter { $0.hasPrefix("crashkernel") || $0.hasPrefix("cma:") } }
+        let observedLog = PlanDiff.lines(crashLines(observed[0]["dmesg"] as? [String] ?? []), crashLines(observed[1]["dmesg"] as? [String] ?? []))
+        #expect(diff.dmesg.filter { $0.text.hasPrefix("crashkernel") || $0.text.hasPrefix("cma:") } == observedLog,
+                "log-line changes as the two kernels printed them")
+        func runs(_ o: [String: Any]) -> [PlanFacts.Run] {
+            let map = o["linearMap"] as? [String: Any] ?? [:]
+            return (map["runs"] as? [[String: Any]] ?? []).compactMap { r in
+                guard let range = range(r), let leaf = (r["leafSize"] as? NSNumber)?.uint64Value, let cont = r["contiguous"] as? Bool else { return nil }
+                return PlanFacts.Run(range: range, leaf: PlanFacts.Leaf(size: leaf, contiguous: cont))
+            }
+        }
+        #expect(diff.leafChanges == PlanDiff.leaves(runs(observed[0]), runs(observed[1])),
+                "linear-map changes as the two kernels' page tables differ")
+    }
+
+    /// Compares rendered outputs with expected/NAME; CKPLAN_RECORD=1 rewrites them and fails.
+    func compare(_ s: Scenario, folder: URL, outputs: [(String, String)]) throws {
         let record = ProcessInfo.processInfo.environment["CKPLAN_RECORD"] == "1"
-        for (format, name) in [(OutputFormat.text, "plan.txt"), (.json, "plan.json")] {
-            let actual = PlanCommand.render(plan, format)
+        for (name, actual) in outputs {
             let url = folder.appendingPathComponent("expected/\(name)")
             if record {
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -62,13 +128,11 @@ import Testing
                 Issue.record("\(s.name)/expected/\(name) differs:\n\(Self.unifiedDiff(expected, actual))")
             }
         }
-        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("observed/observation.json").path) {
-            try Self.checkAgainstObservation(plan, folder: folder)
-        }
     }
 
     static func plan(_ file: File, scenario: String) throws -> Plan {
-        let path = file.machine.hasPrefix("observed/") ? "Scenarios/\(scenario)/\(file.machine)" : file.machine
+        let machinePath = try #require(file.machine, "\(scenario): a plan scenario names its machine")
+        let path = machinePath.hasPrefix("observed/") ? "Scenarios/\(scenario)/\(machinePath)" : machinePath
         let bytes = Array(try Data(contentsOf: root.appendingPathComponent(path)))
         let machine: Machine
         if bytes.starts(with: MachineLoader.fdtMagic) {
@@ -76,7 +140,7 @@ import Testing
         } else {
             machine = try IomemReader.machine(String(decoding: bytes, as: UTF8.self), file: path)
         }
-        let command = try PlanCommand.parse(file.args)
+        let command = try PlanCommand.parse(file.args ?? [])
         var machineWithMemory = machine
         if let banks = try? command.options.input.banks(), !banks.isEmpty {
             machineWithMemory.memory = banks.map { MemoryRegion(range: $0) }

@@ -119,6 +119,12 @@ extension JSON {
         .object([("start", .int(r.start)), ("end", .int(r.end))])
     }
 
+    /// The value of an object's key (nil for a missing key or a non-object).
+    public subscript(key: String) -> JSON? {
+        guard case .object(let items) = self else { return nil }
+        return items.first { $0.0 == key }?.1
+    }
+
     public static func optional<T>(_ value: T?, _ transform: (T) -> JSON) -> JSON {
         value.map(transform) ?? .null
     }
