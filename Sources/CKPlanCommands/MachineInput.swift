@@ -15,14 +15,23 @@ struct MachineInputOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("A DTB or /proc/iomem file, recognised by its content.", valueName: "input"))
     var file: String?
 
+    @Flag(help: "Read this arm64 host: /sys/firmware/fdt, /proc/iomem (as root), /proc/cmdline and the running release.")
+    var live = false
+
+    @Option(help: ArgumentHelp("Read a live system's files under this directory instead of / (implies --live).", valueName: "dir"))
+    var root: String?
+
     @Option(name: .customLong("memory"), help: ArgumentHelp(
         "A RAM bank, BASE+SIZE in the kernel's memparse forms (e.g. 0x80000000+8G); repeatable. Replaces the input's memory: for DTBs whose firmware fills in /memory.",
         valueName: "base+size"))
     var memory: [String] = []
 
     func validate() throws {
-        let given = [dtb, iomem, file].compactMap { $0 }
-        if given.count > 1 { throw ValidationError("give one input: --dtb, --iomem or a file") }
+        let given = [dtb, iomem, file].compactMap { $0 }.count + (live || root != nil ? 1 : 0)
+        if given > 1 { throw ValidationError("give one input: --dtb, --iomem, --live or a file") }
+        if live && root == nil && !LiveSystem.hostIsArm64 {
+            throw ValidationError("--live reads an arm64 host; this one is not: copy its files and use --root DIR")
+        }
         _ = try banks()
     }
 
@@ -46,9 +55,17 @@ struct MachineInputOptions: ParsableArguments {
     }
 
     /// Reads and parses the input. Errors are `InputError` (exit 65).
-    func load() throws(InputError) -> Machine {
+    func load() throws(InputError) -> Machine { try loadInput().machine }
+
+    /// The machine, and for `--live`/`--root` the running system's command line and release.
+    func loadInput() throws(InputError) -> (machine: Machine, live: LiveSystem?) {
         var machine: Machine
-        if let dtb {
+        var live: LiveSystem?
+        if self.live || root != nil {
+            let system = try LiveSystem.read(root: root ?? "/")
+            machine = system.machine
+            live = system
+        } else if let dtb {
             machine = try MachineLoader.dtb(path: dtb)
         } else if let iomem {
             machine = try MachineLoader.iomem(path: iomem)
@@ -57,11 +74,16 @@ struct MachineInputOptions: ParsableArguments {
         } else {
             machine = try MachineLoader.embedded()
         }
-        if let banks = try? banks(), !banks.isEmpty {
-            machine.memory = banks.map { MemoryRegion(range: $0) }
-            machine.notes.removeAll { $0.message.contains("--memory BASE+SIZE") }
-            machine.notes.append(Note(.note, "memory given with --memory replaces what the input describes"))
-        }
+        return (withBanks(machine), live)
+    }
+
+    /// The machine with its memory replaced by the `--memory` banks, if any were given.
+    func withBanks(_ machine: Machine) -> Machine {
+        guard let banks = try? banks(), !banks.isEmpty else { return machine }
+        var machine = machine
+        machine.memory = banks.map { MemoryRegion(range: $0) }
+        machine.notes.removeAll { $0.message.contains("--memory BASE+SIZE") }
+        machine.notes.append(Note(.note, "memory given with --memory replaces what the input describes"))
         return machine
     }
 }

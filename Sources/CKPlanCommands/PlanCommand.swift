@@ -13,6 +13,8 @@ struct PlanCommand: ParsableCommand {
           ckplan plan --dtb board.dtb --profile debian-6.1-arm64 --cmdline 'crashkernel=1G,high'
           ckplan plan /proc/iomem --cmdline 'crashkernel=384M' --format json
           ckplan plan --kernel 6.6 --set CONFIG_ARM64_16K_PAGES=y --cmdline 'crashkernel=2G'
+          ckplan plan --root /srv/copy-of-host --format json  # a live system's files
+          ckplan plan --batch fleet/ --cmdline 'crashkernel=512M' --format json
 
         Exit status: 0 reserved (or nothing asked); 1 the kernel would fail to reserve or
         rejects the parameter; 64 usage error; 65 unreadable or malformed input.
@@ -24,7 +26,24 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: OutputFormat = .text
 
+    @Option(help: ArgumentHelp("Plan every DTB or /proc/iomem file in this directory: one JSON line (or text line) per file.", valueName: "dir"))
+    var batch: String?
+
+    func validate() throws {
+        if batch != nil {
+            let input = options.input
+            if input.dtb != nil || input.iomem != nil || input.file != nil || input.live || input.root != nil {
+                throw ValidationError("--batch takes its machines from the directory: give no other input")
+            }
+        }
+    }
+
     func run() throws {
+        if let batch {
+            let status = try BatchRun.run(directory: batch, options: options, json: format == .json)
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         var status: Int32 = 0
         try emit { () throws(InputError) in
             let plan = Planner.plan(try options.request())

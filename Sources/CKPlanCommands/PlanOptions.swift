@@ -93,9 +93,13 @@ struct PlanOptions: ParsableArguments {
         }
     }
 
-    func kernelProfile() throws -> KernelProfile {
+    /// The kernel: --kernel, --profile, else the running release's (--live), else debian-6.12-arm64;
+    /// then the --set overrides.
+    func kernelProfile(release: String? = nil) throws -> KernelProfile {
         var p: KernelProfile
-        if let kernel {
+        if profile == nil, kernel == nil, let release, let running = KernelProfile.forRelease(release) {
+            p = running.profile
+        } else if let kernel {
             guard let v = KernelVersion(parsing: kernel), v >= KernelVersion(5, 10), v < KernelVersion(7, 2) else {
                 throw ValidationError("--kernel \(kernel): expected a release from 5.10 to 7.1, e.g. 6.6")
             }
@@ -134,7 +138,19 @@ struct PlanOptions: ParsableArguments {
 
     /// Reads the machine and assembles the request. Input errors are exit 65.
     func request() throws(InputError) -> PlanRequest {
-        var r = request(machine: try input.load())
+        let (machine, live) = try input.loadInput()
+        return try request(loaded: machine, live: live)
+    }
+
+    /// The request for a machine read by the caller (`--batch` reads one per file), with the
+    /// Image files of the boot and kexec options read here.
+    func request(loaded machine: Machine, live: LiveSystem? = nil) throws(InputError) -> PlanRequest {
+        if machine.memory.isEmpty || machine.memoryIsUnknown {
+            throw InputError(file: machine.source, location: .none, message: machine.kind == .deviceTree
+                ? "no RAM to plan: the device tree carries no /memory size (firmware fills it in at boot); give --memory BASE+SIZE"
+                : "no RAM to plan: the input describes no System RAM")
+        }
+        var r = request(machine: machine, live: live)
         if let path = imageFile {
             let header = try Arm64Image(bytes: try MachineLoader.read(path, limit: Arm64Image.headerSize), file: path)
             r.boot.image = .sized(header.kexecToolsLayout.imageSize)
@@ -158,16 +174,23 @@ struct PlanOptions: ParsableArguments {
     }
 
     /// Assembles the request for a machine already read (the Scenario runner reads its own).
-    func request(machine: Machine) -> PlanRequest {
+    func request(machine: Machine, live: LiveSystem? = nil) -> PlanRequest {
         var machine = machine
         if let limit = acpiDMALimit.flatMap(parseMemSize) { machine.acpiMaxCPUAddress = limit }
         // validate() has already checked everything below.
-        let profile = (try? kernelProfile()) ?? KernelProfile.debian612
+        let profile = (try? kernelProfile(release: live?.release)) ?? KernelProfile.debian612
+        if self.profile == nil, kernel == nil, let release = live?.release {
+            let how = KernelProfile.forRelease(release)?.how
+                ?? "the running release \(release) is not one ckplan models (5.10 … 7.1): planned for \(profile.name); give --profile or --kernel"
+            machine.notes.append(Note(.note, "kernel: \(how)"))
+        }
         let cpu = (try? cpuFeatures()) ?? CPUFeatures()
         let commandLine: String
         let origin: String
         if let cmdline {
             (commandLine, origin) = (cmdline, "--cmdline")
+        } else if let running = live?.commandLine {
+            (commandLine, origin) = (running, "/proc/cmdline")
         } else if let bootargs = machine.chosen.bootargs {
             (commandLine, origin) = (bootargs, "/chosen/bootargs")
         } else {

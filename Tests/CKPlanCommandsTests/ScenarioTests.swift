@@ -141,12 +141,7 @@ import Testing
             machine = try IomemReader.machine(String(decoding: bytes, as: UTF8.self), file: path)
         }
         let command = try PlanCommand.parse(file.args ?? [])
-        var machineWithMemory = machine
-        if let banks = try? command.options.input.banks(), !banks.isEmpty {
-            machineWithMemory.memory = banks.map { MemoryRegion(range: $0) }
-            machineWithMemory.notes.removeAll { $0.message.contains("--memory BASE+SIZE") }
-        }
-        let request = command.options.request(machine: machineWithMemory)
+        let request = command.options.request(machine: command.options.input.withBanks(machine))
         return Planner.plan(request)
     }
 

@@ -58,6 +58,22 @@ public struct KernelProfile: Sendable, Equatable {
         named.first { $0.name == name }
     }
 
+    /// The profile for a running kernel's release (`uname -r`, /proc/sys/kernel/osrelease), and how
+    /// it was chosen: Debian's `6.1.0-N-arm64` (bookworm) and `6.12.N+debN-arm64[-16k]` (trixie)
+    /// map to their named builds; any other 5.10 … 7.1 release to upstream defaults.
+    public static func forRelease(_ release: String) -> (profile: KernelProfile, how: String)? {
+        guard let v = KernelVersion(parsing: release) else { return nil }
+        let debian = release.hasSuffix("-arm64") || release.hasSuffix("-arm64-16k")
+        if debian && v.series == "6.1" && release.hasPrefix("6.1.0-") {
+            return (debian61, "Debian's build for the running release \(release)")
+        }
+        if debian && v.series == "6.12" && release.contains("+deb") {
+            return (release.hasSuffix("-16k") ? debian612_16k : debian612, "Debian's build for the running release \(release)")
+        }
+        guard v >= KernelVersion(5, 10), v < KernelVersion(7, 2) else { return nil }
+        return (upstream(v), "upstream defaults for the running release \(release) (give --profile or --set for a distribution build)")
+    }
+
     /// An upstream release with arch/arm64/configs/defconfig values: 4K pages, VA/PA 48, ZONE_DMA
     /// and ZONE_DMA32 (arm64 defaults), CONFIG_CMA_SIZE_MBYTES=32, KFENCE off, rodata=full by
     /// default (RODATA_FULL_DEFAULT_ENABLED defaults to y).

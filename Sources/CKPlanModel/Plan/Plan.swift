@@ -24,10 +24,12 @@ public struct PlanRequest: Sendable {
     /// otherwise QEMU virt's loader layout relative to the first RAM bank (the plan says so).
     public static func defaultBoot(machine: Machine, profile: KernelProfile) -> BootFacts {
         let ramBase = machine.memory.first?.range.start ?? 0
-        if machine.kind == .iomem, let code = machine.kernelImage.first {
-            // A running system: the image is where /proc/iomem shows it (_text is 2 MiB aligned).
-            return BootFacts(imageAt: code.start / (2 << 20) * (2 << 20), image: profile.image, fdt: nil, initrd: nil,
-                             origin: "/proc/iomem Kernel code; FDT and initrd positions unknown")
+        if let code = machine.kernelImage.first {
+            // A running system: the image is where /proc/iomem shows it (_text is 2 MiB aligned);
+            // its device tree, when there is one, says where the initrd is.
+            return BootFacts(imageAt: code.start / (2 << 20) * (2 << 20), image: profile.image, fdt: nil, initrd: machine.chosen.initrd,
+                             origin: machine.chosen.initrd == nil ? "/proc/iomem Kernel code; FDT and initrd positions unknown"
+                                 : "/proc/iomem Kernel code, /chosen initrd; FDT position unknown")
         }
         let initrdSize = machine.chosen.initrd?.size ?? 0
         var facts = BootFacts.qemuVirt(ramBase: ramBase, ramSize: machine.totalMemory, image: profile.image,
@@ -149,6 +151,16 @@ public enum Planner {
             note += "the FDT blob, the initrd and the memblock-only allocations (page tables, unflattened DT, NODE_DATA, "
             note += "sparse memmap, CMA) are not visible in iomem and are simulated; FDT and initrd positions are unknown and left out"
             plan.boot.notes.append(Note(.note, note))
+        }
+        if !request.machine.crashKernel.isEmpty {
+            // The running kernel's own answer (/proc/iomem): the plan should reproduce it when it
+            // is given the same command line, kernel and boot layout.
+            let running = request.machine.crashKernel.map(\.range).sorted()
+            let same = running == plan.regions.map(\.range).sorted()
+            let list = running.map(\.description).joined(separator: " + ")
+            plan.boot.notes.append(Note(same ? .note : .warning, same
+                ? "the running kernel reserved the same Crash kernel region(s): \(list)"
+                : "the running kernel reserved \(list), which this plan does not reproduce (another command line, kernel or boot layout?)"))
         }
         if let k = request.kexec, let main = boot.crash?.main {
             let ram = request.machine.memory.filter { !$0.noMap }.map(\.range)
