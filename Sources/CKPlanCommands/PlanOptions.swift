@@ -169,6 +169,7 @@ struct PlanOptions: ParsableArguments {
                 throw InputError(file: path, location: .none, message: "no such file")
             }
             r.kexec?.initrdSize = size
+            r.kexec?.initrdPath = path
         }
         return r
     }

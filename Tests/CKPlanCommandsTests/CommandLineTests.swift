@@ -155,6 +155,19 @@ enum CKPlanProcess {
         #expect(fits.stdout.contains("crashkernel reserved: 0x0000000048200000 - 0x00000000fc000000 (2878 MB)"))
     }
 
+    /// kexec -p in explain, in kexec-tools' order: the ELF header first at the region's end (as all
+    /// six `kexec -p -d` observations show), the Image at the 2 MiB-aligned start, then bottom-up.
+    @Test func explainPlacesTheKexecSegmentsInTheirOrder() throws {
+        let r = try CKPlanProcess.run(["explain", "--cmdline", "crashkernel=512M"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let kexec = try #require(lines.firstIndex { $0.hasPrefix("6. kexec -p through kexec_load") })
+        #expect(lines[kexec + 1].hasPrefix("   1. elfcorehdr [0xfbfff000, 0xfc000000)"))
+        #expect(lines[kexec + 2].hasPrefix("   2. kernel [0xdc000000, "))
+        #expect(lines.contains { $0.hasPrefix("   5. 2 control pages") })
+        #expect(lines.contains { $0.contains("without the copy: kexec --mem-min=0xdc000000 --mem-max=0xfbffffff -l Image fits") })
+    }
+
     /// An IORT limit enters zone_dma_limit like a DT dma-ranges limit: the same 0xbfffffff gave,
     /// on real kernels (kernel-rules-observed D1/D2, DT form), crash 0xec000000 on 6.1 (fls64 → 4 GiB)
     /// and 0xac000000 on 6.12 (exact 0xc0000000).

@@ -112,6 +112,10 @@ public enum KexecRelocation {
 /// Loading a normal image into a given range of free System RAM with kexec-tools
 /// (`--mem-min`/`--mem-max`, inclusive), so that its destinations avoid everything else.
 public struct ReservedRangeLoad: Sendable, Equatable {
+    /// What loading a normal image into the crash reservation needs: mainline kexec-tools skips
+    /// `Crash kernel` ranges for `-l`, and mainline kernels copy every page at `kexec -e` anyway.
+    public static let requirement = "needs James Morse's kexec/kexec_in_crashk/v0 kernel (the seeds) and a kexec-tools that places -l segments in Crash kernel ranges; mainline 2.0.29 does not"
+
     public var range: PhysRange
     public var command: String
     public var segments: [KexecSegment]

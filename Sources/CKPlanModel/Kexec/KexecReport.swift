@@ -9,7 +9,7 @@ public enum KexecReport {
 
     /// `{"segments": [...], "relocation": {...}}`, required keys first, then the extras
     /// (`bufsz`, `loader`, `region`, `fits`, `error`, `shortfall`, `minimumRegionSize`, …).
-    public static func json(_ plan: KdumpPlan, relocation: KexecRelocationPlan?) -> JSON {
+    public static func json(_ plan: KdumpPlan, relocation: KexecRelocationPlan?, inCrashKernel: ReservedRangeLoad? = nil) -> JSON {
         var fields: [(String, JSON)] = [
             ("segments", .array(plan.segments.map { s in
                 .object([("name", .string(s.name.rawValue)), ("start", .int(s.start)), ("size", .int(s.size)), ("bufsz", .int(s.bufsz))])
@@ -33,12 +33,22 @@ public enum KexecReport {
             ("entry", .optional(plan.entry) { .int($0) }),
             ("controlPages", .array(plan.controlPages.map(JSON.range))),
         ]
+        if let load = inCrashKernel {
+            fields.append(("loadIntoCrashKernel", .object([
+                ("command", .string(load.command)), ("fits", .bool(load.fits)),
+                ("error", .optional(load.failure) { .string($0.description) }),
+                ("segments", .array(load.segments.map { s in
+                    .object([("name", .string(s.name.rawValue)), ("start", .int(s.start)), ("size", .int(s.size))])
+                })),
+                ("requires", .string(ReservedRangeLoad.requirement)),
+            ])))
+        }
         fields.append(("notes", .array((plan.notes + (relocation?.notes ?? [])).map { .string($0.description) })))
         return .object(fields)
     }
 
     /// An aligned table of the segments, then the outcome, as lines.
-    public static func text(_ plan: KdumpPlan, relocation: KexecRelocationPlan?) -> [String] {
+    public static func text(_ plan: KdumpPlan, relocation: KexecRelocationPlan?, inCrashKernel: ReservedRangeLoad? = nil) -> [String] {
         var lines = ["kexec (\(plan.loader)) into \(plan.region), \(ByteCount.human(plan.region.size)):"]
         let rows = [["segment", "start", "end", "memsz", "bufsz"]] + plan.segments.map { s in
             [s.name.rawValue, Hex.short(s.start), Hex.short(s.end), Hex.short(s.size), Hex.short(s.bufsz)]
@@ -66,7 +76,62 @@ public enum KexecReport {
                          + "\(r.sourceEntries) source + \(r.destinationEntries) destination entries in \(r.indirectionPages) indirection page(s)")
             lines.append("  estimate (\(r.model.name)): MMU off \(seconds(r.mmuOffSeconds).compact()) s, MMU on \(seconds(r.mmuOnSeconds).compact()) s; trans_pgd \(ByteCount.human(r.transPgdBytes))")
         }
+        if let load = inCrashKernel {
+            lines.append("no relocation instead: the next kernel loaded into the crash reservation")
+            lines.append("  kexec -p -u; \(load.command)")
+            lines.append(load.fits ? "  fits: " + load.segments.map { "\($0.name.rawValue) \(Hex.short($0.start))" }.joined(separator: ", ")
+                                   : "  does not fit: \(load.failure?.description ?? "")")
+            lines.append("  " + ReservedRangeLoad.requirement)
+        }
         lines += (plan.notes + (relocation?.notes ?? [])).map { "  \($0)" }
+        return lines
+    }
+
+    /// Where each segment's rule put it, in placement order, for `ckplan explain`.
+    static func rule(_ name: KexecSegment.Name, _ loader: KexecLoader) -> String {
+        switch (loader, name) {
+        case (.kexecLoad, .elfcorehdr): "first, top-down at the region's end, page-rounded (crashdump-arm64.c load_crashdump_segments)"
+        case (.kexecLoad, .kernel): "ALIGN_UP(region start, 2 MiB) + text_offset, no search (kexec-arm64.c arm64_locate_kernel_segment)"
+        case (.kexecLoad, .initrd): "bottom-up above the Image's end; Image + initrd inside one 1 GiB-aligned 32 GiB window (kexec-arm64.c arm64_load_other_segments)"
+        case (.kexecLoad, .dtb): "bottom-up above the Image's end, after the initrd; at most 2 MiB (arm64_load_other_segments)"
+        case (.kexecLoad, .purgatory): "bottom-up above the Image's end, after the DTB (kexec-elf-rel.c elf_rel_build_load)"
+        case (.kexecFileLoad, .kernel): "bottom-up, 2 MiB aligned (arch/arm64/kernel/kexec_image.c image_load)"
+        case (.kexecFileLoad, .elfcorehdr): "top-down, 64 KiB aligned (machine_kexec_file.c load_other_segments)"
+        case (.kexecFileLoad, .initrd): "bottom-up above the kernel, within 32 GiB of it (load_other_segments)"
+        case (.kexecFileLoad, .dtb): "top-down, 2 MiB aligned so it never crosses a 2 MiB boundary (load_other_segments)"
+        case (.kexecFileLoad, .purgatory): "none on arm64"
+        }
+    }
+
+    /// The kexec decisions as numbered explain lines.
+    public static func explain(_ plan: KdumpPlan, relocation: KexecRelocationPlan?, inCrashKernel: ReservedRangeLoad?) -> [String] {
+        var lines = ["kexec -p through \(plan.loader) into \(plan.region) (\(ByteCount.human(plan.region.size))); kernel-rules.md §7.3-§7.5:"]
+        let order: [KexecSegment.Name] = plan.loader == .kexecFileLoad ? [.kernel, .elfcorehdr, .initrd, .dtb]
+                                                                         : [.elfcorehdr, .kernel, .initrd, .dtb, .purgatory]
+        var step = 0
+        for name in order {
+            guard let s = plan.segments.first(where: { $0.name == name }) else { continue }
+            step += 1
+            lines.append("   \(step). \(name.rawValue) \(PhysRange(base: s.start, size: s.size)?.description ?? Hex.short(s.start)) (\(ByteCount.human(s.size))): \(rule(name, plan.loader))")
+        }
+        if !plan.controlPages.isEmpty {
+            step += 1
+            lines.append("   \(step). \(plan.controlPages.count) control pages \(plan.controlPages.map(\.description).joined(separator: " ")): kimage_alloc_control_pages takes them from crashk_res after the segments (kernel/kexec_core.c)")
+        }
+        if let f = plan.failure {
+            lines.append("   does not load: \(f.messages.joined(separator: " / "))")
+            if let s = f.shortfall { lines.append("   short by \(ByteCount.human(s))") }
+        }
+        if let m = plan.minimumRegionSize {
+            lines.append("   the smallest region at \(Hex.short(plan.region.start)) that fits these inputs: \(ByteCount.human(m)) (the same rules, searched)")
+        }
+        if let r = relocation {
+            lines.append("normal kexec (kexec -l, then kexec -e) of the same image: \(r.mmuOn ? "MMU on through a trans_pgd copy of the linear map (5.16+)" : "MMU off (before 5.16)")")
+            lines.append("   \(ByteCount.human(r.bytes)) copied page by page: \(r.sourceEntries) IND_SOURCE + \(r.destinationEntries) IND_DESTINATION entries in \(r.indirectionPages) indirection page(s); model \(r.model.name): MMU off \(seconds(r.mmuOffSeconds).compact()) s, MMU on \(seconds(r.mmuOnSeconds).compact()) s")
+        }
+        if let load = inCrashKernel {
+            lines.append("   without the copy: \(load.command) \(load.fits ? "fits" : "does not fit") (\(ReservedRangeLoad.requirement))")
+        }
         return lines
     }
 }

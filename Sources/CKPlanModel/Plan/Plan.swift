@@ -48,6 +48,9 @@ public struct KexecInputs: Sendable {
     public var image: Arm64Image
     public var imagePath: String
     public var initrdSize: UInt64?
+    /// The initrd file named in the `kexec -l` command ckplan prints ("initrd.img" when only a
+    /// size was given).
+    public var initrdPath = "initrd.img"
     public var dtb: KexecDTBSize
     /// The capture kernel's command line (`--append`).
     public var commandLine: String?
@@ -88,6 +91,9 @@ public struct Plan: Sendable {
     /// reboot of the same kernel and initrd would copy.
     public var kdump: KdumpPlan?
     public var relocation: KexecRelocationPlan?
+    /// A normal kexec loaded into the crash reservation instead, so nothing is relocated (the
+    /// seeds' proposal, James Morse's kexec_in_crashk; not mainline): where kexec-tools would put it.
+    public var loadIntoCrashKernel: ReservedRangeLoad?
 
     public var outcome: Outcome {
         guard let parse = boot.parse else { return .none }
@@ -169,6 +175,14 @@ public enum Planner {
                 commandLine: k.commandLine, dtb: k.dtb, systemRAM: ram, cpus: k.cpus, kernel: request.profile.version,
                 pageSize: request.profile.config.pageSize, loader: k.loader))
             plan.kdump = kdump
+            let normalDTB: UInt64 = switch k.dtb {
+            case .bytes(let b): b
+            case .derived(let facts): facts.kexecToolsSize(commandLine: k.commandLine, crash: false, crashRanges: 0, initrd: k.initrdSize != nil)
+            case .unknown: KexecDTBSize.estimateBytes
+            }
+            plan.loadIntoCrashKernel = ReservedRangeLoad(range: main, image: k.image, imagePath: k.imagePath, initrdSize: k.initrdSize,
+                                                         initrdPath: k.initrdPath, dtbBytes: normalDTB,
+                                                         pageSize: request.profile.config.pageSize)
             plan.relocation = KexecRelocation.plan(segments: kdump.segments.filter { $0.name != .elfcorehdr },
                                                    pageSize: request.profile.config.pageSize, kernel: request.profile.version,
                                                    linearMapTableBytes: boot.linearMap?.layout.tablePageBytes ?? 0,

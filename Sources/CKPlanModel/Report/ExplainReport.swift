@@ -48,6 +48,9 @@ public enum ExplainReport {
             out += ", or `,high` (searched above the DMA limit first on 6.5+, from 0 on 5.19–6.4)"
             out += ", or a kernel with the fallback to high memory (6.2+ for a plain size)\n"
         }
+        if let kdump = plan.kdump {
+            out += "\n6. " + KexecReport.explain(kdump, relocation: plan.relocation, inCrashKernel: plan.loadIntoCrashKernel).map { "\($0)\n" }.joined()
+        }
         return out
     }
 

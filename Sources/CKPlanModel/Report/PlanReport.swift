@@ -42,7 +42,7 @@ public enum PlanReport {
             ("cma", boot.cma.area.map(range) ?? .null),
             ("reservation", .object(reservation)),
             ("linearMap", boot.linearMap?.json() ?? .null),
-            ("kexec", plan.kdump.map { KexecReport.json($0, relocation: plan.relocation) } ?? .null),
+            ("kexec", plan.kdump.map { KexecReport.json($0, relocation: plan.relocation, inCrashKernel: plan.loadIntoCrashKernel) } ?? .null),
             ("bootAllocations", .array(boot.steps.map { s in
                 .object([("what", .string(s.what)), ("source", .string(s.source)),
                          ("ranges", .array(s.ranges.map(range))), ("estimated", .bool(s.estimated))])
@@ -132,7 +132,7 @@ public enum PlanReport {
             }
         }
         if let kdump = plan.kdump {
-            out += "\n" + KexecReport.text(kdump, relocation: plan.relocation).map { "\($0)\n" }.joined()
+            out += "\n" + KexecReport.text(kdump, relocation: plan.relocation, inCrashKernel: plan.loadIntoCrashKernel).map { "\($0)\n" }.joined()
         }
         out += "\nboot allocations before the reservation (memblock, in order):\n"
         var t = Table()
