@@ -17,8 +17,27 @@ public enum DeviceTreeReader {
         }
         var reader = Reader(tree: tree, file: file)
         var machine = try reader.read()
-        machine.kexecDTB = try? KexecDTBFacts(fdt: bytes, file: file)
+        machine.kexecDTB = kexecDTBFacts(tree, addressCells: reader.rootAddressCells, sizeCells: reader.rootSizeCells)
         return machine
+    }
+
+    /// What kexec-tools' DTB edits are measured against (KexecDTBFacts); nil for a blob older than
+    /// version 17, which kexec-tools' libfdt would first convert (ckplan does not model that).
+    static func kexecDTBFacts(_ tree: DeviceTree, addressCells: Int, sizeCells: Int) -> KexecDTBFacts? {
+        guard tree.version >= 17 else { return nil }
+        // kexec-tools edits the root's "chosen" (or "chosen@…") node.
+        let chosen = tree.root.children.map { tree.nodes[$0] }.first { $0.name == "chosen" || $0.name.hasPrefix("chosen@") }
+        var lengths: [String: UInt64] = [:]
+        for p in chosen?.properties ?? [] { lengths[p.name] = UInt64(p.value.count) }
+        let seed = chosen?.property("kaslr-seed")
+        return KexecDTBFacts(
+            totalSize: UInt64(tree.totalSize),
+            // fdt_pack: header (40) + reserve map with its terminator + structure + strings.
+            packedSize: UInt64(40 + 16 * (tree.memoryReservations.count + 1) + tree.structureSize + tree.strings.count),
+            addressCells: UInt32(clamping: addressCells), sizeCells: UInt32(clamping: sizeCells),
+            hasChosen: chosen != nil, chosenPropertyLengths: lengths,
+            kaslrSeedNonZero: seed.map { $0.value.count == 8 && $0.value.contains { $0 != 0 } } ?? false,
+            strings: tree.strings)
     }
 }
 

@@ -17,4 +17,10 @@ static inline uint32_t ckplan_fdt_version(const void *fdt) { return fdt_version(
  * relative to it, and ckplan reports file byte offsets. */
 static inline uint32_t ckplan_fdt_off_dt_struct(const void *fdt) { return fdt_off_dt_struct(fdt); }
 
+/* fdt_size_dt_struct, fdt_off_dt_strings, fdt_size_dt_strings: the sizes fdt_pack keeps, and the
+ * strings block whose contents decide whether a new property name costs bytes (kexec DTB size). */
+static inline uint32_t ckplan_fdt_size_dt_struct(const void *fdt) { return fdt_size_dt_struct(fdt); }
+static inline uint32_t ckplan_fdt_off_dt_strings(const void *fdt) { return fdt_off_dt_strings(fdt); }
+static inline uint32_t ckplan_fdt_size_dt_strings(const void *fdt) { return fdt_size_dt_strings(fdt); }
+
 #endif

@@ -43,6 +43,12 @@ public struct DeviceTree: Sendable {
     public private(set) var memoryReservations: [MemoryReservation] = []
     /// `fdt_totalsize` of the blob.
     public private(set) var totalSize: Int = 0
+    /// The header's version (`fdt_version`); the block sizes below exist from version 17.
+    public private(set) var version: Int = 0
+    /// `fdt_size_dt_struct`: the structure block's size.
+    public private(set) var structureSize: Int = 0
+    /// The strings block (`fdt_off_dt_strings`, `fdt_size_dt_strings`) as stored.
+    public private(set) var strings: [UInt8] = []
 
     /// Validates `bytes` as a device tree blob and reads it whole.
     ///
@@ -72,6 +78,16 @@ public struct DeviceTree: Sendable {
             throw FDTError(code: -rc, function: "fdt_check_full", offset: FDTError.headerOffset(of: -rc))
         }
         totalSize = Int(ckplan_fdt_totalsize(fdt))
+        version = Int(ckplan_fdt_version(fdt))
+        if version >= 17 {
+            // fdt_check_full has checked that both blocks lie inside the blob.
+            structureSize = Int(ckplan_fdt_size_dt_struct(fdt))
+            let stringsOffset = Int(ckplan_fdt_off_dt_strings(fdt)), stringsSize = Int(ckplan_fdt_size_dt_strings(fdt))
+            guard stringsOffset + stringsSize <= count else {
+                throw FDTError(code: FDT_ERR_TRUNCATED, function: "fdt_check_full", offset: 12)
+            }
+            strings = Array(UnsafeRawBufferPointer(start: fdt + stringsOffset, count: stringsSize))
+        }
         // Node and property offsets are relative to the structure block; errors report bytes.
         let structBase = Int(ckplan_fdt_off_dt_struct(fdt))
 

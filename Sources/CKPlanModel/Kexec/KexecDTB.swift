@@ -1,6 +1,7 @@
 /// What the size of the DTB kexec-tools hands to the next kernel depends on, read from the DTB it
 /// starts from (`/sys/firmware/fdt`, else `--dtb`): the packed size of the blob and the
-/// `/chosen` properties and property-name strings its edits replace or add.
+/// `/chosen` properties and property-name strings its edits replace or add. The DTB reader
+/// (CKPlanReaders) fills it from the libfdt view of the blob.
 ///
 /// kexec-tools (kexec/arch/arm64/kexec-arm64.c `setup_2nd_dtb`, kexec/dt-ops.c) edits the blob with
 /// libfdt and packs it (`fdt_pack`: header, reserve map, structure block, strings block, nothing
@@ -41,83 +42,6 @@ public struct KexecDTBFacts: Sendable, Equatable {
         self.chosenPropertyLengths = chosenPropertyLengths
         self.kaslrSeedNonZero = kaslrSeedNonZero
         self.strings = strings
-    }
-
-    /// Reads the facts from a flattened device tree (Documentation: devicetree-specification §5).
-    /// Only the header, the structure block's root and `/chosen` properties, and the strings block
-    /// are read; every failure names its byte offset.
-    public init(fdt bytes: [UInt8], file: String) throws(InputError) {
-        func fail(_ offset: Int, _ message: String) -> InputError {
-            InputError(file: file, location: .byteOffset(offset), message: message)
-        }
-        func be32(_ at: Int) throws(InputError) -> UInt32 {
-            guard at >= 0, at + 4 <= bytes.count else { throw fail(at, "expected 4 more bytes, the blob ends at \(bytes.count)") }
-            return (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(bytes[at + $1]) }
-        }
-        guard try be32(0) == 0xd00d_feed else { throw fail(0, "expected the device tree magic d00dfeed") }
-        let total = Int(try be32(4)), structOff = Int(try be32(8)), stringsOff = Int(try be32(12))
-        let rsvOff = Int(try be32(16)), version = try be32(20)
-        let stringsSize = Int(try be32(32)), structSize = Int(try be32(36))
-        guard version >= 17 else { throw fail(20, "device tree version \(version): expected 17 (kexec-tools' libfdt upgrades older blobs; ckplan does not)") }
-        guard structOff + structSize <= bytes.count, stringsOff + stringsSize <= bytes.count else {
-            throw fail(8, "structure or strings block runs past the end of the blob (\(bytes.count) bytes)")
-        }
-        var reserveEntries = 0
-        var at = rsvOff
-        while true {
-            guard at + 16 <= bytes.count else { throw fail(at, "reserve map has no terminating entry") }
-            if bytes[at..<at + 16].allSatisfy({ $0 == 0 }) { break }
-            reserveEntries += 1
-            at += 16
-        }
-        let strings = Array(bytes[stringsOff..<stringsOff + stringsSize])
-        func name(_ offset: UInt32) throws(InputError) -> String {
-            let start = Int(offset)
-            guard start < strings.count, let nul = strings[start...].firstIndex(of: 0) else {
-                throw fail(stringsOff + start, "property name offset \(offset) is outside the strings block")
-            }
-            return String(decoding: strings[start..<nul], as: UTF8.self)
-        }
-        // Walk the structure block: depth 1 is the root, depth 2 its children.
-        var depth = 0, inChosen = false
-        var addressCells: UInt32 = 1, sizeCells: UInt32 = 1, hasChosen = false, kaslrNonZero = false
-        var lengths: [String: UInt64] = [:]
-        at = structOff
-        let end = structOff + structSize
-        walk: while at < end {
-            let token = try be32(at)
-            at += 4
-            switch token {
-            case 1:  // FDT_BEGIN_NODE
-                guard let nul = bytes[at..<end].firstIndex(of: 0) else { throw fail(at, "node name is not terminated") }
-                let nodeName = String(decoding: bytes[at..<nul], as: UTF8.self)
-                depth += 1
-                inChosen = depth == 2 && (nodeName == "chosen" || nodeName.hasPrefix("chosen@"))
-                hasChosen = hasChosen || inChosen
-                at = (nul + 1 + 3) & ~3
-            case 2:  // FDT_END_NODE
-                depth -= 1
-                inChosen = false
-            case 3:  // FDT_PROP
-                let length = Int(try be32(at)), prop = try name(try be32(at + 4))
-                let value = at + 8
-                guard value + length <= end else { throw fail(at, "property \(prop) runs past the structure block") }
-                if depth == 1, length == 4, prop == "#address-cells" { addressCells = try be32(value) }
-                if depth == 1, length == 4, prop == "#size-cells" { sizeCells = try be32(value) }
-                if inChosen {
-                    lengths[prop] = UInt64(length)
-                    if prop == "kaslr-seed", length == 8 { kaslrNonZero = bytes[value..<value + 8].contains { $0 != 0 } }
-                }
-                at = (value + length + 3) & ~3
-            case 4: continue  // FDT_NOP
-            case 9: break walk  // FDT_END
-            default: throw fail(at - 4, "unknown structure token \(token): expected 1, 2, 3, 4 or 9")
-            }
-        }
-        self.init(totalSize: UInt64(total),
-                  packedSize: UInt64(40 + 16 * (reserveEntries + 1) + structSize + stringsSize),
-                  addressCells: addressCells, sizeCells: sizeCells, hasChosen: hasChosen,
-                  chosenPropertyLengths: lengths, kaslrSeedNonZero: kaslrNonZero, strings: strings)
     }
 
     /// `FDT_TAGALIGN`: property values and names are padded to 4 bytes.

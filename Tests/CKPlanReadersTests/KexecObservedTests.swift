@@ -1,4 +1,5 @@
 import CKPlanModel
+import CKPlanReaders
 import Foundation
 import Testing
 
@@ -61,7 +62,8 @@ import Testing
         let image = Arm64Image(imageSize: hex(kexecLog, after: "image_size:")!, fileSize: hex(kexecLog, after: "kernel_size:")!,
                                textOffset: hex(kexecLog, after: "text_offset:")!)
         let initrd = decimalInParentheses(kexecLog, line: "initrd: base")
-        let dtb = try KexecDTBFacts(fdt: Array(Data(contentsOf: dir.appendingPathComponent("guest.dtb"))), file: "guest.dtb")
+        let dtb = try #require(try DeviceTreeReader.machine(bytes: Array(Data(contentsOf: dir.appendingPathComponent("guest.dtb"))),
+                                                            file: "guest.dtb").kexecDTB)
         let segs = (observed["kexecSegments"] as! [String: Any])
         let list = (segs["segments"] as! [[String: Any]]).map {
             (mem: ($0["mem"] as! NSNumber).uint64Value, memsz: ($0["memsz"] as! NSNumber).uint64Value,
