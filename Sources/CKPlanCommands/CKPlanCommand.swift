@@ -14,7 +14,7 @@ public struct CKPlanCommand: ParsableCommand {
         64 usage error; 65 unreadable or malformed input.
         """,
         version: "0.1.0",
-        subcommands: [PlanCommand.self, DiffCommand.self, ExplainCommand.self, MachineCommand.self, ProfilesCommand.self],
+        subcommands: [PlanCommand.self, DiffCommand.self, ExplainCommand.self, SuggestCommand.self, MachineCommand.self, ProfilesCommand.self],
         defaultSubcommand: PlanCommand.self
     )
 
@@ -36,4 +36,16 @@ func emit(_ body: () throws(InputError) -> String) throws {
         FileHandleOutput.standardError("ckplan: error: \(error)\n")
         throw ExitCode(65)
     }
+}
+
+/// `emit` for the planning commands, whose body also yields the exit status (1: the kernel would
+/// fail to reserve, kexec would fail to load, no size fits); it is thrown after the output is written.
+func emitWithStatus(_ body: () throws(InputError) -> (output: String, status: Int32)) throws {
+    var status: Int32 = 0
+    try emit { () throws(InputError) in
+        let result = try body()
+        status = result.status
+        return result.output
+    }
+    if status != 0 { throw ExitCode(status) }
 }

@@ -18,12 +18,9 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var options: PlanOptions
 
     func run() throws {
-        var status: Int32 = 0
-        try emit { () throws(InputError) in
+        try emitWithStatus { () throws(InputError) in
             let plan = Planner.plan(try options.request())
-            status = plan.exitStatus
-            return ExplainReport.text(plan)
+            return (ExplainReport.text(plan), plan.exitStatus)
         }
-        if status != 0 { throw ExitCode(status) }
     }
 }

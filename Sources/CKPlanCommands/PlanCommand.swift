@@ -44,13 +44,10 @@ struct PlanCommand: ParsableCommand {
             if status != 0 { throw ExitCode(status) }
             return
         }
-        var status: Int32 = 0
-        try emit { () throws(InputError) in
+        try emitWithStatus { () throws(InputError) in
             let plan = Planner.plan(try options.request())
-            status = plan.exitStatus
-            return Self.render(plan, format)
+            return (Self.render(plan, format), plan.exitStatus)
         }
-        if status != 0 { throw ExitCode(status) }
     }
 
     static func render(_ plan: Plan, _ format: OutputFormat) -> String {

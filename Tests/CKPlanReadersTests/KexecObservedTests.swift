@@ -105,19 +105,32 @@ import Testing
         #expect(plan.segments.first { $0.name == .dtb }?.bufsz == 0x1ea9)
     }
 
-    /// The smallest region that holds the 6.1 layout: everything bottom-up plus the ELF header's
-    /// page; one page less fails with kexec-tools' locate_hole message.
+    /// The smallest region that holds the 6.1 layout: everything bottom-up, the kernel's two
+    /// control pages right after the purgatory (kimage_alloc_crash_control_pages searches from
+    /// crashk_res.start), and the ELF header's page at the top. One page less leaves no page for
+    /// the vmcoreinfo copy (-ENOMEM); with the control pages gone as well, the purgatory itself
+    /// no longer fits (kexec-tools' locate_hole message).
     @Test func minimumRegionSizeIsTight() throws {
         let o = try Self.load("qemu-6.1-4g-ck512m-kexec")
         let plan = KdumpPlanner.plan(o.request)
         let purgatory = plan.segments.first { $0.name == .purgatory }!
-        let expected = purgatory.end - o.request.main.start + 0x1000
+        let expected = purgatory.end - o.request.main.start + 2 * 0x1000 + 0x1000
         #expect(plan.minimumRegionSize == expected)
-        var smaller = o.request
-        smaller.main = PhysRange(base: o.request.main.start, size: expected - 0x1000)!
-        let failed = KdumpPlanner.plan(smaller)
-        #expect(!failed.fits)
-        #expect(failed.failure?.messages == ["Could not find a free area of memory of 0x4000 bytes...", "locate_hole failed"])
-        #expect(failed.failure?.shortfall == 0x1000)
+        func smaller(by bytes: UInt64) -> KdumpPlan {
+            var r = o.request
+            r.main = PhysRange(base: o.request.main.start, size: expected - bytes)!
+            return KdumpPlanner.plan(r)
+        }
+        let noVmcoreinfo = smaller(by: 0x1000)
+        #expect(!noVmcoreinfo.fits)
+        #expect(noVmcoreinfo.failure?.messages == ["kexec_load failed: Cannot allocate memory"])
+        #expect(noVmcoreinfo.controlPages.map(\.start) == [purgatory.end])
+        #expect(noVmcoreinfo.failure?.shortfall == 0x1000)
+        let noControlPages = smaller(by: 0x2000)
+        #expect(noControlPages.controlPages.isEmpty)
+        #expect(noControlPages.notes.contains { $0.message.hasPrefix("no free page left in crashk_res for the control code page") })
+        let noPurgatory = smaller(by: 0x3000)
+        #expect(noPurgatory.failure?.messages == ["Could not find a free area of memory of 0x4000 bytes...", "locate_hole failed"])
+        #expect(noPurgatory.failure?.shortfall == 0x3000)
     }
 }

@@ -111,9 +111,6 @@ public enum KdumpPlanner {
 
     public static func plan(_ r: KdumpRequest) -> KdumpPlan {
         var plan = place(r)
-        if plan.fits {
-            plan.controlPages = controlPages(r.main, plan.segments, pageSize: r.pageSize)
-        }
         plan.minimumRegionSize = minimumRegionSize(r)
         if plan.failure != nil, plan.failure?.shortfall == nil, let m = plan.minimumRegionSize, m > r.main.size {
             plan.failure?.shortfall = m - r.main.size
@@ -121,16 +118,30 @@ public enum KdumpPlanner {
         return plan
     }
 
+    /// The segments, then the two pages the kernel takes from crashk_res once it has them: the
+    /// control code page (`kimage_alloc_init` / `kimage_file_alloc_init`: "Could not allocate
+    /// control_code_buffer") and the vmcoreinfo copy (`kimage_crash_copy_vmcoreinfo`: "Could not
+    /// allocate vmcoreinfo buffer"). Either missing fails the syscall with -ENOMEM, so a region
+    /// the segments fill to the last page does not load.
     static func place(_ r: KdumpRequest) -> KdumpPlan {
-        switch r.loader {
+        var plan = switch r.loader {
         case .kexecLoad(let v): KexecToolsPlacement.crash(r, rules: .forVersion(v))
         case .kexecFileLoad: KexecFilePlacement.crash(r, rules: .forVersion(r.kernel))
         }
+        guard plan.fits else { return plan }
+        plan.controlPages = controlPages(r.main, plan.segments, pageSize: r.pageSize)
+        if plan.controlPages.count < 2 {
+            let what = plan.controlPages.isEmpty ? "control code page" : "vmcoreinfo page"
+            plan.failure = KexecFailure(["\(r.loader.syscall) failed: Cannot allocate memory"])
+            plan.notes.append(Note(.warning, "no free page left in crashk_res for the \(what) (kimage_alloc_crash_control_pages): the kernel refuses the load with -ENOMEM"))
+        }
+        return plan
     }
 
-    /// The smallest `crashk_res` size, same start, for which `place` succeeds. Fitting is monotone
-    /// in the size for both loaders (every placement only gains room), so a binary search over
-    /// page multiples finds it; nil when even 1 TiB more does not fit (DTB too big, window, mem-max).
+    /// The smallest `crashk_res` size, same start, for which `place` succeeds, control pages
+    /// included. Fitting is monotone in the size for both loaders (every placement only gains
+    /// room), so a binary search over page multiples finds it; nil when even 1 TiB more does not
+    /// fit (DTB too big, window, mem-max).
     static func minimumRegionSize(_ r: KdumpRequest) -> UInt64? {
         func fits(_ size: UInt64) -> Bool {
             guard let region = PhysRange(base: r.main.start, size: size) else { return false }
