@@ -104,6 +104,16 @@ enum CKPlanProcess {
 }
 
 @Suite struct ProfilesCommandTests {
+    /// Completion scripts for the three shells know every subcommand and the plan options.
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScriptsNameEveryCommand(_ shell: String) throws {
+        let r = try CKPlanProcess.run(["--generate-completion-script", shell])
+        #expect(r.status == 0)
+        for word in ["plan", "diff", "explain", "suggest", "machine", "profiles", "cmdline", "batch", "root"] {
+            #expect(r.stdout.contains(word), "\(shell) completion lacks \(word)")
+        }
+    }
+
     /// The three Debian builds the contract names, with the configuration read from Debian's
     /// packaging (kernel-rules.md §1 "Debian kernels").
     @Test func listsTheDebianProfiles() throws {
