@@ -13,6 +13,7 @@ struct PlanCommand: ParsableCommand {
           ckplan plan --dtb board.dtb --profile debian-6.1-arm64 --cmdline 'crashkernel=1G,high'
           ckplan plan /proc/iomem --cmdline 'crashkernel=384M' --format json
           ckplan plan --kernel 6.6 --set CONFIG_ARM64_16K_PAGES=y --cmdline 'crashkernel=2G'
+          ckplan plan --dtb imx8mp-evk.dtb --format svg > map.svg   # open map.svg in a browser
 
         Exit status: 0 reserved (or nothing asked); 1 the kernel would fail to reserve or
         rejects the parameter; 64 usage error; 65 unreadable or malformed input.
@@ -21,8 +22,8 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var options: PlanOptions
 
-    @Option(help: "Output format.")
-    var format: OutputFormat = .text
+    @Option(help: "Output format: text, json, or svg (a memory map to open in a browser).")
+    var format: PlanOutputFormat = .text
 
     func run() throws {
         var status: Int32 = 0
@@ -34,10 +35,11 @@ struct PlanCommand: ParsableCommand {
         if status != 0 { throw ExitCode(status) }
     }
 
-    static func render(_ plan: Plan, _ format: OutputFormat) -> String {
+    static func render(_ plan: Plan, _ format: PlanOutputFormat) -> String {
         switch format {
         case .text: return PlanReport.text(plan)
         case .json: return PlanReport.json(plan).rendered()
+        case .svg: return SVGReport.svg(plan)
         }
     }
 }

@@ -48,7 +48,7 @@ import Testing
         let plan = try Self.plan(file, scenario: s.name)
 
         let record = ProcessInfo.processInfo.environment["CKPLAN_RECORD"] == "1"
-        for (format, name) in [(OutputFormat.text, "plan.txt"), (.json, "plan.json")] {
+        for (format, name) in [(PlanOutputFormat.text, "plan.txt"), (.json, "plan.json")] {
             let actual = PlanCommand.render(plan, format)
             let url = folder.appendingPathComponent("expected/\(name)")
             if record {
