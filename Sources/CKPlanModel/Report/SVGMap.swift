@@ -118,8 +118,8 @@ struct SVGMap {
             let e = axis.extent(item.range, minWidth: 1.5)
             c.rect(e.x, bankY, e.w, bankH, fill: item.kind.fill, stroke: item.kind == .ram ? "#90a4ae" : "#616161",
                    strokeWidth: 0.5, extra: Self.data(item), title: item.title)
-            if item.kind == .ram {
-                let text = "RAM \(ByteCount.human(item.range.size))"
+            if item.kind == .ram || item.kind == .removed {
+                let text = "\(item.kind == .ram ? "RAM" : "not in memblock") \(ByteCount.human(item.range.size))"
                 let w = SVGCanvas.textWidth(text, size: Self.labelSize)
                 if w + 8 < e.w, inside.place(center: e.x + e.w / 2, width: w) != nil {
                     c.text(e.x + e.w / 2, bankY + 15, text, size: Self.labelSize, anchor: .middle, fill: "#37474f")
@@ -134,7 +134,7 @@ struct SVGMap {
         }
         c.y = resY + resH
         crossMarks(&c, from: bankY - 2, to: c.y + 2)
-        labels(&c, for: model.reserved + model.memory.filter { $0.kind != .ram }, rows: 3, from: resY + resH)
+        labels(&c, for: model.reserved + model.memory.filter { $0.kind == .nomap }, rows: 3, from: resY + resH)
     }
 
     /// Returns the crash main region's pixel box, for the inset's connectors.
