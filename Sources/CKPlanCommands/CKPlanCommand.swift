@@ -26,6 +26,11 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
+/// `ckplan plan` alone also draws its plan (cli-contract.md: `plan ... --format text|json|svg`).
+enum PlanOutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, svg
+}
+
 /// Runs a command body: output is built whole and written only on success, so a failure leaves
 /// stdout empty; an `InputError` becomes one line on stderr and exit status 65.
 func emit(_ body: () throws(InputError) -> String) throws {

@@ -30,12 +30,10 @@ struct DiffCommand: ParsableCommand {
     var words: [String] = []
 
     @Option(help: "Output format (may also follow the plans).")
-    var format: Format = .text
+    var format: OutputFormat = .text
 
     @Flag(name: .customLong("exit-code"), help: "Exit 1 when the plans differ (may also follow the plans).")
     var exitCode = false
-
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     /// One side of the diff, as the user wrote it.
     enum Side: Equatable {
@@ -44,9 +42,9 @@ struct DiffCommand: ParsableCommand {
     }
 
     /// Splits the words into the two sides and diff's own options.
-    static func sides(_ words: [String]) throws -> (sides: [Side], format: Format?, exitCode: Bool) {
+    static func sides(_ words: [String]) throws -> (sides: [Side], format: OutputFormat?, exitCode: Bool) {
         var sides: [Side] = []
-        var format: Format?
+        var format: OutputFormat?
         var exitCode = false
         var i = 0
         while i < words.count {
@@ -64,13 +62,13 @@ struct DiffCommand: ParsableCommand {
             case "]":
                 throw ValidationError("diff: ']' at word \(i + 1) without '['")
             case "--format":
-                guard i + 1 < words.count, let f = Format(rawValue: words[i + 1]) else {
+                guard i + 1 < words.count, let f = OutputFormat(rawValue: words[i + 1]) else {
                     throw ValidationError("diff: --format takes text or json")
                 }
                 format = f
                 i += 1
             case _ where w.hasPrefix("--format="):
-                guard let f = Format(rawValue: String(w.dropFirst("--format=".count))) else {
+                guard let f = OutputFormat(rawValue: String(w.dropFirst("--format=".count))) else {
                     throw ValidationError("diff: --format takes text or json")
                 }
                 format = f

@@ -15,6 +15,7 @@ struct PlanCommand: ParsableCommand {
           ckplan plan --kernel 6.6 --set CONFIG_ARM64_16K_PAGES=y --cmdline 'crashkernel=2G'
           ckplan plan --root /srv/copy-of-host --format json  # a live system's files
           ckplan plan --batch fleet/ --cmdline 'crashkernel=512M' --format json
+          ckplan plan --dtb imx8mp-evk.dtb --format svg > map.svg   # open map.svg in a browser
 
         Exit status: 0 reserved (or nothing asked); 1 the kernel would fail to reserve or
         rejects the parameter; 64 usage error; 65 unreadable or malformed input.
@@ -23,8 +24,8 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var options: PlanOptions
 
-    @Option(help: "Output format.")
-    var format: OutputFormat = .text
+    @Option(help: "Output format: text, json, or svg (a memory map to open in a browser).")
+    var format: PlanOutputFormat = .text
 
     @Option(help: ArgumentHelp("Plan every DTB or /proc/iomem file in this directory: one JSON line (or text line) per file.", valueName: "dir"))
     var batch: String?
@@ -35,6 +36,7 @@ struct PlanCommand: ParsableCommand {
             if input.dtb != nil || input.iomem != nil || input.file != nil || input.live || input.root != nil {
                 throw ValidationError("--batch takes its machines from the directory: give no other input")
             }
+            if format == .svg { throw ValidationError("--batch writes text or JSON lines, not SVG") }
         }
     }
 
@@ -50,10 +52,11 @@ struct PlanCommand: ParsableCommand {
         }
     }
 
-    static func render(_ plan: Plan, _ format: OutputFormat) -> String {
+    static func render(_ plan: Plan, _ format: PlanOutputFormat) -> String {
         switch format {
         case .text: return PlanReport.text(plan)
         case .json: return PlanReport.json(plan).rendered()
+        case .svg: return SVGReport.svg(plan)
         }
     }
 }

@@ -26,6 +26,8 @@ let package = Package(
         .executableTarget(name: "FuzzCmdline", dependencies: ["FuzzSupport", "CKPlanModel"]),
         /// Memblock against a one-cell-per-MiB model of what its regions, reserved and free ranges must be.
         .executableTarget(name: "FuzzMemblock", dependencies: ["FuzzSupport", "CKPlanModel"]),
+        /// Any bytes as a saved plan: JSONReader, PlanFacts, PlanDiff and the diff reports.
+        .executableTarget(name: "FuzzSaved", dependencies: ["FuzzSupport", "CKPlanReaders", "CKPlanModel"]),
         /// A DTB or iomem plus a command line through reader, Planner.plan and the reports, per profile.
         .executableTarget(name: "FuzzPlan", dependencies: ["FuzzSupport", "PlanHarness", "CKPlanModel"]),
     ],

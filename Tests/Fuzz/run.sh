@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds one libFuzzer target and runs it on its seed corpus for SECONDS, at the lowest CPU priority.
 #
-#   Tests/Fuzz/run.sh TARGET SECONDS [libFuzzer flags...]    TARGET: dtb, iomem, cmdline, plan, memblock
+#   Tests/Fuzz/run.sh TARGET SECONDS [libFuzzer flags...]    TARGET: dtb, iomem, cmdline, plan, memblock, saved
 #   e.g. Tests/Fuzz/run.sh cmdline 600 -runs=10000000        (stops at 10 million executions)
 #
 # Seeds are generated from the project's data by seeds.py into work/seeds-TARGET; what the fuzzer
@@ -22,7 +22,8 @@ case $target in
     cmdline) exe=FuzzCmdline dict=cmdline ;;
     plan) exe=FuzzPlan dict=cmdline ;;
     memblock) exe=FuzzMemblock dict= ;;
-    *) echo "unknown target $target (dtb, iomem, cmdline, plan, memblock)" >&2; exit 2 ;;
+    saved) exe=FuzzSaved dict=json ;;
+    *) echo "unknown target $target (dtb, iomem, cmdline, plan, memblock, saved)" >&2; exit 2 ;;
 esac
 default_sanitize=fuzzer
 [ "$target" = dtb ] && default_sanitize=fuzzer,address

@@ -102,6 +102,11 @@ def main():
         # add two regions of different flags, reserve across them, then carve and free.
         put("memblock-0", bytes([0, 0, 0, 40, 0, 0, 40, 64, 4, 4, 30, 50, 0, 2, 10, 20, 0x84, 4, 35, 45, 0, 5, 36, 38, 0]))
         put("memblock-1", bytes([1, 0, 10, 20, 8, 0, 20, 30, 16, 0, 30, 40, 9, 3, 15, 35, 8, 1, 18, 22, 0]))
+    elif target == "saved":
+        for p in files("Scenarios/*/expected/plan.json"):
+            put(p.split(os.sep)[-3] + ".json", open(p, "rb").read())
+        put("nested", b"[" * 70)
+        put("numbers", b'{"a": 18446744073709551615, "b": -9223372036854775808, "c": 1e400, "d": "\\ud83d\\ude00"}')
     else:
         sys.exit(f"unknown target {target}")
     print(f"{n} seeds for {target} in {outdir}", file=sys.stderr)

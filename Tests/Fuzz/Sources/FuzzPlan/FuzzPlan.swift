@@ -3,7 +3,7 @@ import FuzzSupport
 import PlanHarness
 
 /// The whole plan, as `ckplan plan` assembles it: reader -> PlanRequest -> Planner.plan -> the
-/// text, JSON and explain reports, for every named profile.
+/// text, JSON, explain and SVG reports, for every named profile.
 ///
 /// Input: a 2-byte little-endian length L, L bytes of command line, one flags byte, then the machine:
 /// a DTB if it starts with the FDT magic, otherwise /proc/iomem text. Flags: bit 0 the CPU has LPA2,
@@ -28,6 +28,7 @@ func fuzzPlan(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         _ = PlanReport.text(plan)
         _ = PlanReport.json(plan).rendered()
         _ = ExplainReport.text(plan)
+        _ = SVGReport.svg(plan)
     }
     return 0
 }
