@@ -99,9 +99,18 @@ public struct KexecDTBFacts: Sendable, Equatable {
                 depth -= 1
                 inChosen = false
             case 3:  // FDT_PROP
-                let length = Int(try be32(at)), prop = try name(try be32(at + 4))
+                let length = Int(try be32(at)), nameOffset = try be32(at + 4)
                 let value = at + 8
-                guard value + length <= end else { throw fail(at, "property \(prop) runs past the structure block") }
+                guard value + length <= end else {
+                    let prop = try name(nameOffset)
+                    throw fail(at, "property \(prop) runs past the structure block")
+                }
+                // Only the root's and /chosen's property names matter: the others stay undecoded.
+                guard depth == 1 || inChosen else {
+                    at = (value + length + 3) & ~3
+                    continue
+                }
+                let prop = try name(nameOffset)
                 if depth == 1, length == 4, prop == "#address-cells" { addressCells = try be32(value) }
                 if depth == 1, length == 4, prop == "#size-cells" { sizeCells = try be32(value) }
                 if inChosen {
