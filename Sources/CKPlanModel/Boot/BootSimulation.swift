@@ -130,6 +130,10 @@ public struct BootSimulation: Sendable {
         public var cpu: CPUFeatures
         /// Scales every estimated size (1 = the estimate); the plan runs 0.5 and 2 to bound its error.
         public var estimateScale: Double = 1
+        /// A linear map an earlier run built; used instead of building again when map_mem gets
+        /// the same input (every estimated size is allocated after map_mem, so a rerun with
+        /// another `estimateScale` maps the same memory).
+        public var earlierLinearMap: LinearMap?
 
         public init(machine: Machine, profile: KernelProfile, commandLine: String, boot: BootFacts, cpu: CPUFeatures) {
             self.machine = machine
@@ -272,9 +276,10 @@ public struct BootSimulation: Sendable {
                 }
             }
             let image = KernelImageSymbols(text: text, stextOffset: input.boot.image.stext, initBeginOffset: input.boot.image.initBegin)
-            let map = LinearMap.build(LinearMapInput(
+            let mapInput = LinearMapInput(
                 mapped: mapped, nomap: mb.memory.filter { $0.flags.contains(.noMap) }.map(\.range), kernelImage: image,
-                kfencePool: sim.kfencePool, crashRegion: sim.deferred ? nil : sim.crash?.main, flags: flags, geometry: geometry))
+                kfencePool: sim.kfencePool, crashRegion: sim.deferred ? nil : sim.crash?.main, flags: flags, geometry: geometry)
+            let map = input.earlierLinearMap.flatMap { $0.input == mapInput ? $0 : nil } ?? LinearMap.build(mapInput)
             sim.linearMap = map
             sim.pageTablePages = map.tablePages.allocated &+ (mapRules.mapsKernelImageInPagingInit ? rules.kernelMappingTablePages : 0)
         }
