@@ -122,30 +122,60 @@ public enum MachineReport {
     }
 }
 
-/// Left-aligned text columns separated by two spaces; trailing blanks trimmed.
+/// Text columns separated by two spaces, left-aligned unless listed in `rightAligned`;
+/// trailing blanks trimmed.
 public struct Table {
-    var rows: [[String]] = []
-    public init() {}
-    public mutating func add(_ row: [String]) { rows.append(row) }
+    /// Every row's cells, one after the other; `rowEnds[i]` is where row `i` ends.
+    var cells: [String] = []
+    var rowEnds: [Int] = []
+    /// Columns whose cells are padded on the left (numbers).
+    public var rightAligned: Set<Int> = []
+
+    public init(rightAligned: Set<Int> = []) {
+        self.rightAligned = rightAligned
+    }
+
+    public mutating func add(_ row: [String]) {
+        cells.append(contentsOf: row)
+        rowEnds.append(cells.count)
+    }
 
     /// Fixed-width hex so columns of addresses line up: `0x0000000040000000`.
-    public static func hex(_ v: UInt64) -> String { "0x" + Hex.padded(v, width: 16) }
+    public static func hex(_ v: UInt64) -> String { Hex.prefixed(v, width: 16) }
 
+    /// Columns padded to the widest cell (in characters) plus two spaces, trailing blanks cut.
+    /// Built as UTF-8 bytes: a plan of 100,000 regions has a row per region.
     public func render(indent: Int = 0) -> String {
-        let columns = rows.map(\.count).max() ?? 0
-        var widths = [Int](repeating: 0, count: columns)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        let pad = String(repeating: " ", count: indent)
-        var out = ""
-        for row in rows {
-            var line = pad
-            for (i, cell) in row.enumerated() {
-                line += cell
-                if i + 1 < row.count { line += String(repeating: " ", count: widths[i] - cell.count + 2) }
-            }
-            while line.last == " " { line.removeLast() }
-            out += line + "\n"
+        // Characters, as a person counts them; bytes when the cell is ASCII (almost always).
+        let cellWidths = cells.map { cell in
+            var cell = cell
+            return cell.withUTF8 { $0.allSatisfy { $0 < 0x80 } } ? cell.utf8.count : cell.count
         }
-        return out
+        var widths: [Int] = []
+        var rowStart = 0
+        for end in rowEnds {
+            for (column, w) in cellWidths[rowStart..<end].enumerated() {
+                if column == widths.count { widths.append(w) } else { widths[column] = max(widths[column], w) }
+            }
+            rowStart = end
+        }
+        let right = widths.indices.map(rightAligned.contains)
+        var out = TextBuffer()
+        rowStart = 0
+        for end in rowEnds {
+            let lineStart = out.count
+            out.spaces(indent)
+            for i in rowStart..<end {
+                let column = i - rowStart
+                let padding = widths[column] - cellWidths[i]
+                if right[column] { out.spaces(padding) }
+                out.append(cells[i])
+                if i + 1 < end { out.spaces((right[column] ? 0 : padding) + 2) }
+            }
+            while out.count > lineStart, out.last == UInt8(ascii: " ") { out.removeLast() }
+            out.append(UInt8(ascii: "\n"))
+            rowStart = end
+        }
+        return out.string
     }
 }

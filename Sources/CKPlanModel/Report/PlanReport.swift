@@ -123,7 +123,7 @@ public enum PlanReport {
         }
         if let map = boot.linearMap {
             out += "\nlinear map (map_mem, \(map.geometry.levels) levels):\n"
-            out += map.textLines().map { "  \($0)\n" }.joined()
+            out += map.textTable().render(indent: 2)
             if let forced = map.forcedReason { out += "  forced to pages: \(forced)\n" }
             out += "  page tables: \(tableSummary(map.layout))\n  best the memory map allows: \(tableSummary(map.best))\n"
             let extra = map.layout.tablePages.allocated &- map.best.tablePages.allocated
