@@ -93,7 +93,14 @@ public struct DeviceTree: Sendable {
         // One pass over the structure block. A node's properties are the FDT_PROP tags right
         // after its FDT_BEGIN_NODE (NOPs aside), as libfdt's fdt_first_property_offset /
         // fdt_next_property_offset see them; a property after a subnode belongs to no node.
-        var records: [(name: String, path: String, parent: Int?, children: [Int], properties: Range<Int>)] = []
+        struct Record {
+            var name: String
+            var path: String
+            var parent: Int?
+            var children: [Int] = []
+            var properties: Range<Int>
+        }
+        var records: [Record] = []
         var properties: [Property] = []
         var names: [Int32: String] = [:]
         var stack: [Int] = []
@@ -112,7 +119,7 @@ public struct DeviceTree: Sendable {
                 let parent = stack.last
                 let path = parent.map { records[$0].path == "/" ? "/" + name : records[$0].path + "/" + name } ?? "/"
                 let index = records.count
-                records.append((name, path, parent, [], properties.count..<properties.count))
+                records.append(Record(name: name, path: path, parent: parent, properties: properties.count..<properties.count))
                 if let parent { records[parent].children.append(index) }
                 stack.append(index)
                 takingProperties = true
