@@ -41,6 +41,7 @@ public enum IomemReader {
 
     private static func resources(_ utf8: UnsafeBufferPointer<UInt8>, file: String) throws(InputError) -> [Resource] {
         var result: [Resource] = []
+        result.reserveCapacity(utf8.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 } + 1)
         // Indents of the currently open ancestors, outermost first.
         var indents: [Int] = []
         var lineNumber = 0

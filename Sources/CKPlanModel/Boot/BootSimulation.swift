@@ -301,7 +301,13 @@ public struct BootSimulation: Sendable {
         }
 
         // bootmem_init → arch_numa_init: NODE_DATA of each node, top-down inside the node.
-        let nodes = Array(Set(mb.memory.compactMap(\.nid))).sorted()
+        var nodeSet = Set<UInt32>()
+        var previousNid: UInt32?
+        for nid in mb.memory.lazy.compactMap(\.nid) where nid != previousNid {
+            nodeSet.insert(nid)
+            previousNid = nid
+        }
+        let nodes = nodeSet.sorted()
         func extra() {
             if let r = mb.allocTopDown(size: rules.numaExtraSize, align: rules.numaExtraAlign, start: 0, end: 0) {
                 sim.steps.append(BootStep(rules.numaExtraBeforeNodeData ? "NUMA distance table" : "boot cpumask",
@@ -431,15 +437,29 @@ public struct BootSimulation: Sendable {
         var roots: UInt64 = 0
         var lastRoot: UInt64?
         let rootShift = sectionBits + UInt64(sectionsPerRoot.trailingZeroBitCount)
+        // Consecutive regions nearly always share a node: its counts stay in locals meanwhile.
+        var currentNid: UInt32?
+        var sections: UInt64 = 0
+        var lastOfNode: UInt64?
+        func flush() {
+            guard let nid = currentNid else { return }
+            sectionsByNode[nid] = sections
+            lastSection[nid] = lastOfNode
+        }
         for region in mb.memory where !region.range.isEmpty {
             let nid = region.nid ?? 0
+            if currentNid != nid {
+                flush()
+                (currentNid, sections, lastOfNode) = (nid, sectionsByNode[nid] ?? 0, lastSection[nid])
+            }
             let first = region.range.start >> sectionBits, last = region.range.last >> sectionBits
-            sectionsByNode[nid, default: 0] += last - first + 1 - (lastSection[nid] == first ? 1 : 0)
-            lastSection[nid] = last
+            sections += last - first + 1 - (lastOfNode == first ? 1 : 0)
+            lastOfNode = last
             let firstRoot = region.range.start >> rootShift, lastRootHere = region.range.last >> rootShift
             roots += lastRootHere - firstRoot + 1 - (lastRoot == firstRoot ? 1 : 0)
             lastRoot = lastRootHere
         }
+        flush()
         // sparse_index_alloc: one section array (one page) per root in use, each top-down.
         let arrays = mb.allocRunTopDown(count: roots, size: sectionsPerRoot * memSectionSize, align: 64)
         if !arrays.isEmpty { steps.append(BootStep("mem_section arrays (\(roots))", "sparse_index_alloc", arrays)) }

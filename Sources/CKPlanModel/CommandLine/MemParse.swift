@@ -87,7 +87,9 @@ public enum MemParse {
         c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") ? c | 0x20 : c
     }
 
-    /// `_parse_integer_limit`'s digit value: `0-9`, `a-f`, `A-F` (also /proc/iomem's digits).
+    /// `_parse_integer_limit`'s digit value: `0-9`, `a-f`, `A-F` (also /proc/iomem's digits,
+    /// hence inlinable: the iomem reader calls it for every digit).
+    @inlinable
     public static func hexValue(_ c: UInt8) -> UInt64? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt64(c - UInt8(ascii: "0"))

@@ -320,8 +320,8 @@ public struct LinearMap: Sendable, Equatable {
     /// span holding page or PMD leaves, PUD and P4D tables per span holding anything. Counted
     /// on linear offsets, in one pass over the sorted pieces, so adjacent segments share tables.
     static func countTables(_ pieces: [Run], _ g: LinearMapGeometry) -> TablePages {
-        let spans = pieces.map { (g.linearOffset($0.start), g.linearOffset($0.end), $0.leafSize) }
-            .sorted { $0.0 < $1.0 }
+        var spans = pieces.map { (g.linearOffset($0.start), g.linearOffset($0.end), $0.leafSize) }
+        spans.sort { $0.0 < $1.0 }
         func distinct(shift: Int, where include: (UInt64) -> Bool) -> UInt64 {
             var count: UInt64 = 0
             var lastSlot: UInt64? = nil
@@ -388,16 +388,28 @@ private struct Segmenter {
     let input: LinearMapInput
     let sorted: [PhysRange]
     let g: LinearMapGeometry
-    /// NOMAP regions by their start and by their end, so naming a boundary is a lookup.
-    let nomapByStart: [UInt64: PhysRange]
-    let nomapByEnd: [UInt64: PhysRange]
+    /// NOMAP regions ordered by start and by end (ties in input order), so naming a boundary
+    /// is a binary search.
+    let nomapByStart: [PhysRange]
+    let nomapByEnd: [PhysRange]
 
     init(_ input: LinearMapInput) {
         self.input = input
         self.g = input.geometry
         self.sorted = input.mapped.map { LinearMap.pageAligned($0, input.geometry) }.sorted()
-        self.nomapByStart = Dictionary(input.nomap.map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
-        self.nomapByEnd = Dictionary(input.nomap.map { ($0.end, $0) }, uniquingKeysWith: { a, _ in a })
+        let nomap = input.nomap
+        nomapByStart = nomap.indices.sorted { (nomap[$0].start, $0) < (nomap[$1].start, $1) }.map { nomap[$0] }
+        nomapByEnd = nomap.indices.sorted { (nomap[$0].end, $0) < (nomap[$1].end, $1) }.map { nomap[$0] }
+    }
+
+    /// The first NOMAP region (in input order) whose `key` is `value`.
+    private static func first(in ranges: [PhysRange], _ key: (PhysRange) -> UInt64, is value: UInt64) -> PhysRange? {
+        var lo = 0, hi = ranges.count
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if key(ranges[mid]) < value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < ranges.count && key(ranges[lo]) == value ? ranges[lo] : nil
     }
 
     var aliasName: String { "kernel alias [\(input.kernelAliasStartSymbol), __init_begin)" }
@@ -438,7 +450,7 @@ private struct Segmenter {
 
     private func regionStartCause(_ i: Int) -> LinearMapSegment.Bound {
         let r = sorted[i]
-        if let n = nomapByEnd[r.start] { return .nomapEnd(n) }
+        if let n = Segmenter.first(in: nomapByEnd, \.end, is: r.start) { return .nomapEnd(n) }
         guard i > 0 else { return .memoryStart(r.start) }
         let previous = sorted[i - 1]
         if previous.end == r.start { return .regionBoundary(r.start) }
@@ -447,7 +459,7 @@ private struct Segmenter {
 
     private func regionEndCause(_ i: Int) -> LinearMapSegment.Bound {
         let r = sorted[i]
-        if let n = nomapByStart[r.end] { return .nomapStart(n) }
+        if let n = Segmenter.first(in: nomapByStart, \.start, is: r.end) { return .nomapStart(n) }
         guard i + 1 < sorted.count else { return .memoryEnd(r.end) }
         let next = sorted[i + 1]
         if next.start == r.end { return .regionBoundary(r.end) }
