@@ -40,9 +40,18 @@ extension LinearMap {
         let width = runs.map { max(1, (64 - $0.end.leadingZeroBitCount + 3) / 4) }.max() ?? 1
         var table = Table(rightAligned: [1])
         for run in runs {
-            let range = "0x\(Hex.padded(run.start, width: width))-0x\(Hex.padded(run.end, width: width))"
-            let kind = run.leafSize == geometry.pageSize ? "pages" : "blocks"
-            table.add([range, ByteCount.human(run.size), "\(ByteCount.human(run.leafSize)) \(kind)\(run.contiguous ? " CONT" : "")"])
+            table.cell { cell in
+                cell.hex(run.start, width: width, prefix: true)
+                cell.append("-")
+                cell.hex(run.end, width: width, prefix: true)
+            }
+            table.cell { $0.byteCount(run.size) }
+            table.cell { cell in
+                cell.byteCount(run.leafSize)
+                cell.append(run.leafSize == geometry.pageSize ? " pages" : " blocks")
+                if run.contiguous { cell.append(" CONT") }
+            }
+            table.endRow()
         }
         return table
     }

@@ -61,23 +61,25 @@ public enum Hex {
     /// Zero-padded to `width` digits, no prefix, as printk's `%0Nllx` does.
     public static func padded(_ v: UInt64, width: Int) -> String { format(v, width: width, prefix: false) }
 
-    /// Written straight into the string's storage: reports format one or two numbers per memory
-    /// region, and `String(_:radix:)` plus padding allocated three times each.
     private static func format(_ v: UInt64, width: Int, prefix: Bool) -> String {
-        let digits = max(width, (64 - v.leadingZeroBitCount + 3) / 4, 1)
-        let count = digits + (prefix ? 2 : 0)
-        return String(unsafeUninitializedCapacity: count) { buffer in
-            var x = v
-            for i in stride(from: count - 1, through: count - digits, by: -1) {
-                let nibble = UInt8(truncatingIfNeeded: x & 0xf)
-                buffer[i] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
-                x >>= 4
-            }
-            if prefix {
-                buffer[0] = UInt8(ascii: "0")
-                buffer[1] = UInt8(ascii: "x")
-            }
-            return count
+        String.ascii(capacity: digits(v, width: width) + (prefix ? 2 : 0)) { write(v, width: width, prefix: prefix, $0) }
+    }
+
+    /// How many digits `v` is written with: at least `width`, at least one.
+    static func digits(_ v: UInt64, width: Int) -> Int {
+        max(width, (64 - v.leadingZeroBitCount + 3) / 4, 1)
+    }
+
+    /// The digits (after `0x` if `prefix`), most significant first, through `put`.
+    @inline(__always)
+    static func write(_ v: UInt64, width: Int, prefix: Bool, _ put: (UInt8) -> Void) {
+        if prefix {
+            put(UInt8(ascii: "0"))
+            put(UInt8(ascii: "x"))
+        }
+        for position in stride(from: digits(v, width: width) - 1, through: 0, by: -1) {
+            let nibble = position >= 16 ? 0 : UInt8(truncatingIfNeeded: (v >> UInt64(4 * position)) & 0xf)
+            put(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
         }
     }
 }
@@ -87,46 +89,48 @@ public enum ByteCount {
     private static let units: [(UInt64, String)] = [(1 << 60, "EiB"), (1 << 50, "PiB"), (1 << 40, "TiB"), (1 << 30, "GiB"),
                                                     (1 << 20, "MiB"), (1 << 10, "KiB")]
 
+    /// At most "1023.9 KiB" (or "1023 B"): 10 characters.
     public static func human(_ v: UInt64) -> String {
-        for (scale, name) in units where v >= scale {
-            if v % scale == 0 { return format(v / scale, tenths: nil, name) }
-            // One decimal, truncated, computed without floating point so output is stable.
-            return format(v / scale, tenths: min(9, (v % scale) / (scale / 10)), name)
-        }
-        return format(v, tenths: nil, "B")
+        String.ascii(capacity: 10) { write(v, $0) }
     }
 
-    /// `whole[.tenths] unit`, written straight into the string (a report formats a size per
-    /// memory region; interpolation allocated for each).
-    private static func format(_ whole: UInt64, tenths: UInt64?, _ unit: String) -> String {
-        var digits = 1
-        var scale: UInt64 = 1
-        while whole / scale >= 10 {
-            scale *= 10
-            digits += 1
+    /// `whole[.tenths] unit` through `put`: the tenths truncated, computed without floating
+    /// point so output is stable, and left out when the unit divides.
+    @inline(__always)
+    static func write(_ v: UInt64, _ put: (UInt8) -> Void) {
+        var whole = v, tenths: UInt64?, unit = "B"
+        if let (scale, name) = units.first(where: { v >= $0.0 }) {
+            whole = v / scale
+            tenths = v % scale == 0 ? nil : min(9, (v % scale) / (scale / 10))
+            unit = name
         }
-        let count = digits + (tenths == nil ? 0 : 2) + 1 + unit.utf8.count
-        return String(unsafeUninitializedCapacity: count) { buffer in
-            var i = 0
-            var rest = whole
-            while scale > 0 {
-                buffer[i] = UInt8(ascii: "0") + UInt8(rest / scale)
-                rest %= scale
-                scale /= 10
-                i += 1
+        var scale: UInt64 = 1
+        while whole / scale >= 10 { scale *= 10 }
+        while scale > 0 {
+            put(UInt8(ascii: "0") + UInt8(whole / scale % 10))
+            scale /= 10
+        }
+        if let tenths {
+            put(UInt8(ascii: "."))
+            put(UInt8(ascii: "0") + UInt8(tenths))
+        }
+        put(UInt8(ascii: " "))
+        for byte in unit.utf8 { put(byte) }
+    }
+}
+
+extension String {
+    /// A short ASCII string written byte by byte straight into its storage (reports format
+    /// numbers for every memory region; `String(_:radix:)`, padding and interpolation allocated
+    /// several times for each). Bytes beyond `capacity` are dropped.
+    static func ascii(capacity: Int, _ write: ((UInt8) -> Void) -> Void) -> String {
+        String(unsafeUninitializedCapacity: capacity) { buffer in
+            var count = 0
+            write { byte in
+                if count < buffer.count { buffer[count] = byte }
+                count += 1
             }
-            if let tenths {
-                buffer[i] = UInt8(ascii: ".")
-                buffer[i + 1] = UInt8(ascii: "0") + UInt8(tenths)
-                i += 2
-            }
-            buffer[i] = UInt8(ascii: " ")
-            i += 1
-            for byte in unit.utf8 {
-                buffer[i] = byte
-                i += 1
-            }
-            return i
+            return Swift.min(count, buffer.count)
         }
     }
 }

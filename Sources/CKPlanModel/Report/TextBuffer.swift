@@ -6,11 +6,14 @@ struct TextBuffer {
 
     var string: String { String(decoding: bytes, as: UTF8.self) }
     var count: Int { bytes.count }
-    var last: UInt8? { bytes.last }
 
     mutating func append(_ text: String) {
         var text = text
         text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    static func += (buffer: inout TextBuffer, text: String) {
+        buffer.append(text)
     }
 
     mutating func append(_ byte: UInt8) {
@@ -18,11 +21,30 @@ struct TextBuffer {
     }
 
     mutating func spaces(_ count: Int) {
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: max(count, 0)))
+        var left = count
+        while left > 0 {
+            let n = min(left, TextBuffer.blanks.count)
+            bytes.append(contentsOf: TextBuffer.blanks[..<n])
+            left -= n
+        }
     }
 
-    mutating func removeLast() {
-        bytes.removeLast()
+    private static let blanks = [UInt8](repeating: UInt8(ascii: " "), count: 64)
+
+    /// Room for `more` bytes, growing geometrically (`reserveCapacity` alone grows to the exact
+    /// size, so reserving table by table would copy the whole report each time).
+    mutating func reserve(_ more: Int) {
+        let needed = bytes.count + more
+        if needed > bytes.capacity { bytes.reserveCapacity(max(needed, 2 * bytes.capacity)) }
+    }
+
+    mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: buffer)
+    }
+
+    /// Drops the spaces at the end, but not before `start`.
+    mutating func trimTrailingSpaces(downTo start: Int) {
+        while bytes.count > start, bytes.last == UInt8(ascii: " ") { bytes.removeLast() }
     }
 
     /// Decimal digits.
@@ -36,14 +58,37 @@ struct TextBuffer {
         bytes[start...].reverse()
     }
 
-    /// Lowercase hex digits, zero-padded to `width`, as printk's `%0Nllx`.
-    mutating func hex(_ value: UInt64, width: Int) {
-        let digits = max(width, (64 - value.leadingZeroBitCount + 3) / 4, 1)
-        var shift = 4 * (digits - 1)
-        while shift >= 0 {
-            let nibble = shift >= 64 ? 0 : UInt8(truncatingIfNeeded: (value >> UInt64(shift)) & 0xf)
-            bytes.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
-            shift -= 4
+    /// Lowercase hex digits, zero-padded to `width` (after `0x` if `prefix`), as printk's `%0Nllx`.
+    mutating func hex(_ value: UInt64, width: Int, prefix: Bool = false) {
+        append(atMost: Hex.digits(value, width: width) + (prefix ? 2 : 0)) { Hex.write(value, width: width, prefix: prefix, $0) }
+    }
+
+    /// `ByteCount.human(value)`.
+    mutating func byteCount(_ value: UInt64) {
+        append(atMost: 10) { ByteCount.write(value, $0) }
+    }
+
+    /// Appends the bytes `write` produces (at most `capacity`), written into a stack buffer and
+    /// copied in once rather than appended one by one.
+    @inline(__always)
+    private mutating func append(atMost capacity: Int, _ write: ((UInt8) -> Void) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var count = 0
+            write { byte in
+                if count < buffer.count { buffer[count] = byte }
+                count += 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<min(count, buffer.count)]))
         }
+    }
+
+    /// Whether everything from `start` on is ASCII.
+    func isASCII(from start: Int) -> Bool {
+        bytes.withUnsafeBufferPointer { $0[start...].allSatisfy { $0 < 0x80 } }
+    }
+
+    /// Characters (grapheme clusters) from `start` on.
+    func characterCount(from start: Int) -> Int {
+        String(decoding: bytes[start...], as: UTF8.self).count
     }
 }
