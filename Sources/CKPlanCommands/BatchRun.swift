@@ -1,7 +1,6 @@
 import ArgumentParser
 import CKPlanModel
 import Dispatch
-import Foundation
 
 /// `ckplan plan --batch DIR`: every DTB or /proc/iomem file in DIR (not recursive, hidden files
 /// skipped, in name order) planned with the same options. JSON: one line per file — the plan
@@ -14,15 +13,13 @@ enum BatchRun {
     /// The exit status: 65 if any file was malformed (its line says why), else 1 if any plan
     /// fails, else 0.
     static func run(directory: String, options: PlanOptions, json: Bool) throws -> Int32 {
-        let paths: [String]
-        do {
-            paths = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
-                .map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
-                .filter { var isDir: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &isDir) && !isDir.boolValue }
-        } catch {
-            FileHandleOutput.standardError("ckplan: error: \(directory): not a readable directory\n")
+        guard case .success(let names) = POSIXFile.directoryEntries(directory) else {
+            POSIXFile.writeStandardError("ckplan: error: \(directory): not a readable directory\n")
             throw ExitCode(65)
         }
+        let paths = names.filter { !$0.hasPrefix(".") }.sorted()
+            .map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
+            .filter { !POSIXFile.isDirectory($0) }
         var status: Int32 = 0
         var start = 0
         while start < paths.count {

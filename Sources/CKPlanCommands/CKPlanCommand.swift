@@ -38,7 +38,7 @@ func emit(_ body: () throws(InputError) -> String) throws {
         let output = try body()
         print(output, terminator: "")
     } catch {
-        FileHandleOutput.standardError("ckplan: error: \(error)\n")
+        POSIXFile.writeStandardError("ckplan: error: \(error)\n")
         throw ExitCode(65)
     }
 }

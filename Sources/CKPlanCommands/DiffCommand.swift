@@ -100,7 +100,7 @@ struct DiffCommand: ParsableCommand {
     }
 
     static func label(_ words: [String]) -> String {
-        "[ " + words.map { w in w.contains(where: { " '\"\\$".contains($0) }) ? "'\(w.replacingOccurrences(of: "'", with: "'\\''"))'" : w }
+        "[ " + words.map { w in w.contains(where: { " '\"\\$".contains($0) }) ? "'" + w.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" : w }
             .joined(separator: " ") + " ]"
     }
 

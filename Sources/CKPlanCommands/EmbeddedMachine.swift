@@ -1,16 +1,40 @@
 // Generated from Tests/Data/embedded/qemu-virt-4g.dts (compiled with `dtc -I dts -O dtb`);
 // a test keeps the two in sync. Base64 in a multi-line string compiles fast; a byte-array
 // literal of this size would not.
-import Foundation
 
 enum EmbeddedMachine {
     /// The name shown wherever the default machine is used.
     static let name = "embedded:qemu-virt-4g (QEMU 7.2 -M virt, 4 GiB at 0x40000000, direct boot)"
 
     /// The compiled DTB.
-    static var dtb: [UInt8] {
-        let text = base64.filter { !$0.isWhitespace }
-        return Data(base64Encoded: text).map { Array($0) } ?? []
+    static var dtb: [UInt8] { decodeBase64(base64) }
+
+    /// RFC 4648 base64 (whitespace skipped, decoding stops at `=`); the text is ours, so no
+    /// other character occurs.
+    static func decodeBase64(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count / 4 * 3)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for c in text.utf8 {
+            let value: UInt8
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = c - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = c - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = c - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "+"): value = 62
+            case UInt8(ascii: "/"): value = 63
+            case UInt8(ascii: "="): return bytes
+            default: continue
+            }
+            accumulator = (accumulator << 6) | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                bytes.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        return bytes
     }
 
     private static let base64 = """

@@ -1,6 +1,6 @@
 import CKPlanModel
 import CKPlanReaders
-import Foundation
+import Glibc
 
 /// A running arm64 system (`--live`), or a copy of its files under a root directory (`--root`):
 /// the device tree the kernel booted with (/sys/firmware/fdt), /proc/iomem, /proc/cmdline and
@@ -20,7 +20,7 @@ struct LiveSystem {
     /// regions are. An ACPI boot has no /sys/firmware/fdt: the machine is /proc/iomem alone.
     static func read(root: String) throws(InputError) -> LiveSystem {
         func path(_ relative: String) -> String { root.hasSuffix("/") ? root + relative : root + "/" + relative }
-        let exists = { (p: String) in FileManager.default.fileExists(atPath: p) }
+        let exists = POSIXFile.exists
         var machine: Machine
         let iomemMachine = exists(path(iomem)) ? try MachineLoader.iomem(path: path(iomem)) : nil
         if exists(path(fdt)) {
@@ -48,12 +48,12 @@ struct LiveSystem {
 
     /// A one-line file's content without its newline, or nil when the file is absent.
     static func text(_ path: String) throws(InputError) -> String? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard POSIXFile.exists(path) else { return nil }
         let bytes = try MachineLoader.read(path, limit: 1 << 16)
         guard let s = String(validating: bytes, as: UTF8.self) else {
             throw InputError(file: path, location: .byteOffset(MachineLoader.firstInvalidUTF8(bytes)), message: "not text (invalid UTF-8)")
         }
-        return s.trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(s.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 
     /// `--live` without `--root` reads this host, which must be arm64: an x86 host's files

@@ -1,7 +1,6 @@
 import ArgumentParser
 import CKPlanModel
 import CKPlanReaders
-import Foundation
 
 /// Where the machine comes from: `--dtb`, `--iomem`, a file recognised by content, or the
 /// embedded default.
@@ -95,22 +94,18 @@ enum MachineLoader {
     static let maximumInputBytes = 64 << 20
 
     static func read(_ path: String, limit: Int? = nil) throws(InputError) -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw InputError(file: path, location: .none, message: FileManager.default.fileExists(atPath: path)
-                ? "cannot be read" : "no such file")
+        switch POSIXFile.read(path, limit: limit ?? (maximumInputBytes + 1)) {
+        case .failure(.noSuchFile):
+            throw InputError(file: path, location: .none, message: "no such file")
+        case .failure(.unreadable(let reason)):
+            throw InputError(file: path, location: .none, message: "cannot be read (\(reason))")
+        case .success(let bytes):
+            guard bytes.count <= maximumInputBytes else {
+                throw InputError(file: path, location: .byteOffset(maximumInputBytes),
+                                 message: "larger than \(maximumInputBytes >> 20) MiB; not a DTB or /proc/iomem dump")
+            }
+            return bytes
         }
-        defer { try? handle.close() }
-        let data: Data
-        do {
-            data = try handle.read(upToCount: limit ?? (maximumInputBytes + 1)) ?? Data()
-        } catch {
-            throw InputError(file: path, location: .none, message: "cannot be read (\(error.localizedDescription))")
-        }
-        guard data.count <= maximumInputBytes else {
-            throw InputError(file: path, location: .byteOffset(maximumInputBytes),
-                             message: "larger than \(maximumInputBytes >> 20) MiB; not a DTB or /proc/iomem dump")
-        }
-        return Array(data)
     }
 
     static func dtb(path: String) throws(InputError) -> Machine {

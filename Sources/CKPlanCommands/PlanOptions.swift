@@ -1,6 +1,5 @@
 import ArgumentParser
 import CKPlanModel
-import Foundation
 
 /// The options every planning command shares (cli-contract.md PLAN OPTIONS).
 struct PlanOptions: ParsableArguments {
@@ -125,8 +124,8 @@ struct PlanOptions: ParsableArguments {
 
     func cpuFeatures() throws -> CPUFeatures {
         var f = CPUFeatures()
-        for name in (cpu ?? "").split(separator: ",") {
-            switch name.trimmingCharacters(in: .whitespaces) {
+        for name in (cpu ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }) {
+            switch name {
             case "lpa2": f.lpa2 = true
             case "bbml2": f.bbml2 = true
             case "", "none": break
@@ -160,15 +159,15 @@ struct PlanOptions: ParsableArguments {
         }
         if r.kexec != nil, let path = kexecImage {
             let bytes = try MachineLoader.read(path, limit: Arm64Image.headerSize)
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value
-            r.kexec?.image = try Arm64Image(bytes: bytes, file: path, fileSize: size)
+            r.kexec?.image = try Arm64Image(bytes: bytes, file: path, fileSize: try? POSIXFile.size(path).get())
             r.kexec?.imagePath = path
         }
         if r.kexec != nil, let path = kexecInitrd {
-            guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value else {
-                throw InputError(file: path, location: .none, message: "no such file")
+            switch POSIXFile.size(path) {
+            case .success(let size): r.kexec?.initrdSize = size
+            case .failure(.noSuchFile): throw InputError(file: path, location: .none, message: "no such file")
+            case .failure(.unreadable(let reason)): throw InputError(file: path, location: .none, message: "cannot be read (\(reason))")
             }
-            r.kexec?.initrdSize = size
             r.kexec?.initrdPath = path
         }
         return r

@@ -83,10 +83,12 @@ private struct Reader {
                                 nodeNameBytes: 0, nodesWithoutName: 0, madeUpNameBytes: 0)
         for node in tree.nodes {
             s.properties += UInt64(node.properties.count)
-            s.nodeNameBytes += aligned(node.name.utf8.count + 1)
+            let name = node.name.utf8
+            s.nodeNameBytes += aligned(name.count + 1)
             if node.property("name") == nil {
                 s.nodesWithoutName += 1
-                s.madeUpNameBytes += aligned((node.name.split(separator: "@", omittingEmptySubsequences: false).first?.utf8.count ?? 0) + 1)
+                // The name before '@'.
+                s.madeUpNameBytes += aligned(name.prefix { $0 != UInt8(ascii: "@") }.count + 1)
             }
         }
         return s
@@ -360,11 +362,11 @@ private struct Reader {
     }
 
     /// Whole 32-bit big-endian cells of `bytes` (a trailing partial cell is dropped).
-    func bigEndianCells(_ bytes: [UInt8]) -> [UInt32] {
+    func bigEndianCells(_ bytes: ArraySlice<UInt8>) -> [UInt32] {
         var cells: [UInt32] = []
         cells.reserveCapacity(bytes.count / 4)
-        var i = 0
-        while i + 4 <= bytes.count {
+        var i = bytes.startIndex
+        while i + 4 <= bytes.endIndex {
             cells.append(bytes[i..<(i + 4)].reduce(0) { ($0 << 8) | UInt32($1) })
             i += 4
         }

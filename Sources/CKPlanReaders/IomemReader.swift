@@ -27,22 +27,39 @@ public enum IomemReader {
     }
 
     /// Parses the text into resources with their nesting depth; every line must parse.
+    ///
+    /// Works on the UTF-8 bytes: every character the syntax looks at (blanks, `-`, `:`, hex
+    /// digits, `#`) is ASCII, and a line ends where `Character.isNewline` would end it (LF, VT,
+    /// FF, CR, CR-LF as one, NEL, LS, PS).
     public static func resources(_ text: String, file: String) throws(InputError) -> [Resource] {
+        var text = text
+        let parsed: Result<[Resource], InputError> = text.withUTF8 { utf8 in
+            Result { () throws(InputError) in try resources(utf8, file: file) }
+        }
+        return try parsed.get()
+    }
+
+    private static func resources(_ utf8: UnsafeBufferPointer<UInt8>, file: String) throws(InputError) -> [Resource] {
         var result: [Resource] = []
+        result.reserveCapacity(utf8.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 } + 1)
         // Indents of the currently open ancestors, outermost first.
         var indents: [Int] = []
         var lineNumber = 0
-        // `isNewline` splits on "\r\n" too: Swift treats CR-LF as one Character.
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+        var lineStart = 0
+        while lineStart < utf8.count {
+            let (lineEnd, next) = endOfLine(utf8, from: lineStart)
             lineNumber += 1
-            let content = line.drop { $0 == " " || $0 == "\t" }
-            if content.isEmpty || content.first == "#" { continue }
-            let indent = line.count - content.count
-            guard let parsed = parseLine(content) else {
+            defer { lineStart = next }
+            var contentStart = lineStart
+            while contentStart < lineEnd, isBlank(utf8[contentStart]) { contentStart += 1 }
+            let line = UnsafeBufferPointer(rebasing: utf8[contentStart..<lineEnd])
+            if line.isEmpty || line[0] == UInt8(ascii: "#") { continue }
+            let indent = contentStart - lineStart
+            guard let fields = parseLine(line) else {
                 throw InputError(file: file, location: .line(lineNumber),
-                                 message: "expected `START-END : NAME` with hexadecimal START and END, found `\(String(content.prefix(60)))`")
+                                 message: "expected `START-END : NAME` with hexadecimal START and END, found `\(String(String(decoding: line, as: UTF8.self).prefix(60)))`")
             }
-            guard let start = hex64(parsed.start), let last = hex64(parsed.end) else {
+            guard let start = hex64(fields.start), let last = hex64(fields.end) else {
                 throw InputError(file: file, location: .line(lineNumber),
                                  message: "address does not fit in 64 bits")
             }
@@ -52,10 +69,30 @@ public enum IomemReader {
             }
             while let top = indents.last, top >= indent { indents.removeLast() }
             result.append(Resource(depth: indents.count, start: start, last: last,
-                                   name: String(parsed.name), line: lineNumber))
+                                   name: String(decoding: fields.name, as: UTF8.self), line: lineNumber))
             indents.append(indent)
         }
         return result
+    }
+
+    /// Where the line starting at `start` ends, and where the next one starts.
+    private static func endOfLine(_ utf8: UnsafeBufferPointer<UInt8>, from start: Int) -> (end: Int, next: Int) {
+        var i = start
+        while i < utf8.count {
+            switch utf8[i] {
+            case 0x0a, 0x0b, 0x0c:
+                return (i, i + 1)
+            case 0x0d:
+                return (i, i + 1 < utf8.count && utf8[i + 1] == 0x0a ? i + 2 : i + 1)
+            case 0xc2 where i + 1 < utf8.count && utf8[i + 1] == 0x85:
+                return (i, i + 2)
+            case 0xe2 where i + 2 < utf8.count && utf8[i + 1] == 0x80 && (utf8[i + 2] == 0xa8 || utf8[i + 2] == 0xa9):
+                return (i, i + 3)
+            default:
+                i += 1
+            }
+        }
+        return (i, i + 1)
     }
 
     /// Builds the machine model. Refuses a dump read without root (all addresses zero).
@@ -121,33 +158,46 @@ public enum IomemReader {
         return nil
     }
 
+    typealias Bytes = UnsafeBufferPointer<UInt8>
+
     /// `START-END :[ NAME]` with any blanks around `-` and `:`.
-    private static func parseLine(_ s: Substring) -> (start: Substring, end: Substring, name: Substring)? {
-        guard let dash = s.firstIndex(of: "-"), let colon = s.firstIndex(of: ":"), dash < colon else { return nil }
-        let start = s[..<dash].trimmingBlanks()
-        let end = s[s.index(after: dash)..<colon].trimmingBlanks()
-        let name = s[s.index(after: colon)...].trimmingBlanks()
+    private static func parseLine(_ s: Bytes) -> (start: Bytes, end: Bytes, name: Bytes)? {
+        guard let dash = s.firstIndex(of: UInt8(ascii: "-")), let colon = s.firstIndex(of: UInt8(ascii: ":")),
+              dash < colon else { return nil }
+        let start = trimmingBlanks(s, 0, dash)
+        let end = trimmingBlanks(s, dash + 1, colon)
+        let name = trimmingBlanks(s, colon + 1, s.count)
         guard !start.isEmpty, !end.isEmpty, start.allSatisfy(isASCIIHex), end.allSatisfy(isASCIIHex) else { return nil }
         return (start, end, name)
     }
 
-    private static func isASCIIHex(_ c: Character) -> Bool {
-        c.isASCII && c.isHexDigit
+    private static func isBlank(_ c: UInt8) -> Bool {
+        c == UInt8(ascii: " ") || c == UInt8(ascii: "\t")
     }
 
-    private static func hex64(_ s: Substring) -> UInt64? {
-        let s = s.drop { $0 == "0" }
-        if s.isEmpty { return 0 }
-        guard s.count <= 16 else { return nil }
-        return UInt64(s, radix: 16)
+    /// `s[from..<to]` without blanks at either end.
+    private static func trimmingBlanks(_ s: Bytes, _ from: Int, _ to: Int) -> Bytes {
+        var from = from, to = to
+        while from < to, isBlank(s[from]) { from += 1 }
+        while to > from, isBlank(s[to - 1]) { to -= 1 }
+        return Bytes(rebasing: s[from..<to])
+    }
+
+    private static func isASCIIHex(_ c: UInt8) -> Bool {
+        MemParse.hexValue(c) != nil
+    }
+
+    /// Hexadecimal digits (checked by parseLine) as a number; nil beyond 64 bits. Leading zeros
+    /// do not count.
+    private static func hex64(_ s: Bytes) -> UInt64? {
+        let digits = s.drop { $0 == UInt8(ascii: "0") }
+        guard digits.count <= 16 else { return nil }
+        var value: UInt64 = 0
+        for c in digits {
+            guard let d = MemParse.hexValue(c) else { return nil }
+            value = value << 4 | d
+        }
+        return value
     }
 }
 
-extension Substring {
-    func trimmingBlanks() -> Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
-    }
-}

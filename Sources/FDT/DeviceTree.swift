@@ -1,10 +1,11 @@
 import CLibfdt
 
-/// A flattened device tree, validated by libfdt and copied into Swift values.
+/// A flattened device tree, validated by libfdt and read into Swift values.
 ///
-/// The blob is checked once with `fdt_check_full` and then walked once; every node and property
-/// is copied out, so no pointer into C memory outlives `init` and the value is freely `Sendable`.
-/// This is the only type in ckplan that talks to libfdt.
+/// The blob is checked once with `fdt_check_full` and then walked once, tag by tag with
+/// `fdt_next_tag`; every node is recorded with its properties. Property values are slices of the
+/// caller's byte array (no copy per property), so no pointer into C memory outlives `init` and
+/// the value is freely `Sendable`. This is the only type in ckplan that talks to libfdt.
 public struct DeviceTree: Sendable {
     /// One node of the tree, in structure-block order (node 0 is the root).
     public struct Node: Sendable {
@@ -17,7 +18,7 @@ public struct DeviceTree: Sendable {
         /// Indices of the children in `nodes`, in structure-block order.
         public var children: [Int]
         /// Properties in structure-block order.
-        public var properties: [Property]
+        public var properties: ArraySlice<Property>
 
         /// The property with this name, if present.
         public func property(_ name: String) -> Property? {
@@ -28,9 +29,11 @@ public struct DeviceTree: Sendable {
     /// One property: its raw big-endian bytes and where they sit in the blob.
     public struct Property: Sendable {
         public var name: String
-        public var value: [UInt8]
+        /// The value: a slice of the blob, so its indices are byte offsets in the blob
+        /// (`value.startIndex == offset`).
+        public var value: ArraySlice<UInt8>
         /// Byte offset of the value inside the blob, for diagnostics.
-        public var offset: Int
+        public var offset: Int { value.startIndex }
     }
 
     /// One `/memreserve/` entry of the blob header's memory reservation block.
@@ -52,8 +55,8 @@ public struct DeviceTree: Sendable {
 
     /// Validates `bytes` as a device tree blob and reads it whole.
     ///
-    /// The blob is copied into 8-byte aligned storage first: libfdt 1.6 rejects unaligned blobs
-    /// with `FDT_ERR_ALIGNMENT`, and a Swift `[UInt8]` has no documented alignment.
+    /// libfdt gets an 8-byte aligned copy: libfdt 1.6 rejects unaligned blobs with
+    /// `FDT_ERR_ALIGNMENT`, and a Swift `[UInt8]` has no documented alignment.
     public init(bytes: [UInt8]) throws(FDTError) {
         // A header needs 40 bytes; libfdt would say TRUNCATED too, but only after reading them.
         guard bytes.count >= 40 else {
@@ -67,12 +70,14 @@ public struct DeviceTree: Sendable {
             guard let base = raw.baseAddress else {
                 return .failure(FDTError(code: FDT_ERR_TRUNCATED, function: "fdt_check_full", offset: 0))
             }
-            return Result { () throws(FDTError) in try DeviceTree(validated: base, count: bytes.count) }
+            return Result { () throws(FDTError) in try DeviceTree(validated: base, bytes: bytes) }
         }
         self = try result.get()
     }
 
-    private init(validated fdt: UnsafeRawPointer, count: Int) throws(FDTError) {
+    /// `fdt` is the aligned copy of `bytes`.
+    private init(validated fdt: UnsafeRawPointer, bytes: [UInt8]) throws(FDTError) {
+        let count = bytes.count
         let rc = fdt_check_full(fdt, count)
         if rc != 0 {
             throw FDTError(code: -rc, function: "fdt_check_full", offset: FDTError.headerOffset(of: -rc))
@@ -101,68 +106,103 @@ public struct DeviceTree: Sendable {
             memoryReservations.append(MemoryReservation(address: address, size: size))
         }
 
-        // One pass over the structure block; `depth` gives the parent of each node.
+        // One pass over the structure block. A node's properties are the FDT_PROP tags right
+        // after its FDT_BEGIN_NODE (NOPs aside), as libfdt's fdt_first_property_offset /
+        // fdt_next_property_offset see them; a property after a subnode belongs to no node.
+        struct Record {
+            var name: String
+            var path: String
+            var parent: Int?
+            var children: [Int] = []
+            var properties: Range<Int>
+        }
+        var records: [Record] = []
+        var properties: [Property] = []
+        var names: [Int32: String] = [:]
         var stack: [Int] = []
-        var depth: Int32 = 0
+        var takingProperties = false
         var offset: Int32 = 0
-        while offset >= 0 {
-            // Leaving the root drives depth below zero: the walk is complete.
-            if depth < 0 { offset = -FDT_ERR_NOTFOUND; break }
-            let d = Int(depth)
-            guard d <= stack.count else {
-                throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_next_node", offset: structBase + Int(offset))
+        walk: while true {
+            var next: Int32 = 0
+            let tag = fdt_next_tag(fdt, offset, &next)
+            switch Int32(bitPattern: tag) {
+            case FDT_BEGIN_NODE:
+                var nameLength: Int32 = 0
+                guard let namePointer = fdt_get_name(fdt, offset, &nameLength) else {
+                    throw FDTError(code: -nameLength, function: "fdt_get_name", offset: structBase + Int(offset))
+                }
+                let name = DeviceTree.string(namePointer, length: Int(nameLength))
+                let parent = stack.last
+                let path = parent.map { records[$0].path == "/" ? "/" + name : records[$0].path + "/" + name } ?? "/"
+                let index = records.count
+                records.append(Record(name: name, path: path, parent: parent, properties: properties.count..<properties.count))
+                if let parent { records[parent].children.append(index) }
+                stack.append(index)
+                takingProperties = true
+            case FDT_PROP:
+                guard let node = stack.last else {
+                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_next_tag", offset: structBase + Int(offset))
+                }
+                guard takingProperties else { break }
+                let property = try DeviceTree.property(at: offset, in: bytes, fdt: fdt, structBase: structBase, names: &names)
+                properties.append(property)
+                records[node].properties = records[node].properties.lowerBound..<properties.count
+            case FDT_END_NODE:
+                takingProperties = false
+                guard stack.popLast() != nil else {
+                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_next_tag", offset: structBase + Int(offset))
+                }
+                // Leaving the root: the walk is complete.
+                if stack.isEmpty { break walk }
+            case FDT_NOP:
+                break
+            default:
+                // FDT_END or a premature end before the root closed: no tree (fdt_check_full
+                // refuses both, so this is a blob that changed under it or an empty structure).
+                throw FDTError(code: records.isEmpty ? FDT_ERR_BADOFFSET : FDT_ERR_BADSTRUCTURE,
+                               function: records.isEmpty ? "fdt_get_name" : "fdt_next_tag", offset: structBase + Int(offset))
             }
-            stack.removeLast(stack.count - d)
-            var nameLength: Int32 = 0
-            guard let namePointer = fdt_get_name(fdt, offset, &nameLength) else {
-                throw FDTError(code: -nameLength, function: "fdt_get_name", offset: structBase + Int(offset))
+            guard next >= 0 else {
+                throw FDTError(code: -next, function: "fdt_next_tag", offset: structBase + Int(offset))
             }
-            let name = DeviceTree.string(namePointer, length: Int(nameLength))
-            let parent = stack.last
-            let path: String
-            if let parent {
-                path = nodes[parent].path == "/" ? "/" + name : nodes[parent].path + "/" + name
-            } else {
-                path = "/"
-            }
-            let properties = try DeviceTree.properties(fdt, count: count, node: offset, structBase: structBase)
-            let index = nodes.count
-            nodes.append(Node(name: name, path: path, parent: parent, children: [], properties: properties))
-            if let parent { nodes[parent].children.append(index) }
-            stack.append(index)
-            offset = fdt_next_node(fdt, offset, &depth)
+            offset = next
         }
-        if offset != -FDT_ERR_NOTFOUND {
-            throw FDTError(code: -offset, function: "fdt_next_node", offset: structBase)
-        }
+        nodes = records.map { Node(name: $0.name, path: $0.path, parent: $0.parent, children: $0.children,
+                                   properties: properties[$0.properties]) }
     }
 
-    private static func properties(_ fdt: UnsafeRawPointer, count: Int, node: Int32, structBase: Int) throws(FDTError) -> [Property] {
-        var result: [Property] = []
-        var offset = fdt_first_property_offset(fdt, node)
-        while offset >= 0 {
-            var length: Int32 = 0
-            var namePointer: UnsafePointer<CChar>? = nil
-            guard let value = fdt_getprop_by_offset(fdt, offset, &namePointer, &length), let namePointer else {
-                throw FDTError(code: -length, function: "fdt_getprop_by_offset", offset: structBase + Int(offset))
-            }
-            // fdt_check_full (libfdt 1.6/1.7) accepts a property length of 0xffffffff: fdt_next_tag's
-            // `int` offset wraps, and fdt_getprop_by_offset then returns the value with *lenp == -1.
-            // Refuse any length that is negative or runs past the blob.
-            guard length >= 0, fdt.distance(to: value) + Int(length) <= count else {
-                throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_getprop_by_offset", offset: structBase + Int(offset))
-            }
-            let bytes = Array(UnsafeRawBufferPointer(start: value, count: Int(length)))
-            result.append(Property(
-                name: String(cString: namePointer),
-                value: bytes,
-                offset: fdt.distance(to: value)))
-            offset = fdt_next_property_offset(fdt, offset)
+    /// The FDT_PROP at `offset` (structure-relative): `len` and `nameoff` after the tag, then the
+    /// value. Names come from libfdt's checked `fdt_get_string`, once per distinct `nameoff`.
+    private static func property(at offset: Int32, in bytes: [UInt8], fdt: UnsafeRawPointer, structBase: Int,
+                                 names: inout [Int32: String]) throws(FDTError) -> Property {
+        let header = structBase + Int(offset)
+        func be32(_ at: Int) -> UInt32 {
+            bytes[at..<at + 4].reduce(0) { ($0 << 8) | UInt32($1) }
         }
-        if offset != -FDT_ERR_NOTFOUND {
-            throw FDTError(code: -offset, function: "fdt_next_property_offset", offset: structBase + Int(node))
+        // fdt_check_full (libfdt 1.6/1.7) accepts a property length of 0xffffffff: fdt_next_tag's
+        // `int` offset wraps. Refuse any length that is negative or runs past the blob.
+        guard header + 12 <= bytes.count else {
+            throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_getprop_by_offset", offset: header)
         }
-        return result
+        let length = Int32(bitPattern: be32(header + 4)), nameOffset = Int32(bitPattern: be32(header + 8))
+        var valueStart = header + 12
+        // Before version 16, values of 8 bytes or more start 8-byte aligned (fdt_getprop_by_offset).
+        if ckplan_fdt_version(fdt) < 16, length >= 8, (Int(offset) + 12) % 8 != 0 { valueStart += 4 }
+        guard length >= 0, valueStart + Int(length) <= bytes.count else {
+            throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_getprop_by_offset", offset: header)
+        }
+        let name: String
+        if let known = names[nameOffset] {
+            name = known
+        } else {
+            var nameLength: Int32 = 0
+            guard let pointer = fdt_get_string(fdt, nameOffset, &nameLength) else {
+                throw FDTError(code: -nameLength, function: "fdt_getprop_by_offset", offset: header)
+            }
+            name = DeviceTree.string(pointer, length: Int(nameLength))
+            names[nameOffset] = name
+        }
+        return Property(name: name, value: bytes[valueStart..<valueStart + Int(length)])
     }
 
     private static func string(_ pointer: UnsafePointer<CChar>, length: Int) -> String {

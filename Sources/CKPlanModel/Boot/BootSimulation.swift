@@ -130,6 +130,10 @@ public struct BootSimulation: Sendable {
         public var cpu: CPUFeatures
         /// Scales every estimated size (1 = the estimate); the plan runs 0.5 and 2 to bound its error.
         public var estimateScale: Double = 1
+        /// A linear map an earlier run built; used instead of building again when map_mem gets
+        /// the same input (every estimated size is allocated after map_mem, so a rerun with
+        /// another `estimateScale` maps the same memory).
+        public var earlierLinearMap: LinearMap?
 
         public init(machine: Machine, profile: KernelProfile, commandLine: String, boot: BootFacts, cpu: CPUFeatures) {
             self.machine = machine
@@ -272,9 +276,10 @@ public struct BootSimulation: Sendable {
                 }
             }
             let image = KernelImageSymbols(text: text, stextOffset: input.boot.image.stext, initBeginOffset: input.boot.image.initBegin)
-            let map = LinearMap.build(LinearMapInput(
+            let mapInput = LinearMapInput(
                 mapped: mapped, nomap: mb.memory.filter { $0.flags.contains(.noMap) }.map(\.range), kernelImage: image,
-                kfencePool: sim.kfencePool, crashRegion: sim.deferred ? nil : sim.crash?.main, flags: flags, geometry: geometry))
+                kfencePool: sim.kfencePool, crashRegion: sim.deferred ? nil : sim.crash?.main, flags: flags, geometry: geometry)
+            let map = input.earlierLinearMap.flatMap { $0.input == mapInput ? $0 : nil } ?? LinearMap.build(mapInput)
             sim.linearMap = map
             sim.pageTablePages = map.tablePages.allocated &+ (mapRules.mapsKernelImageInPagingInit ? rules.kernelMappingTablePages : 0)
         }
@@ -296,7 +301,13 @@ public struct BootSimulation: Sendable {
         }
 
         // bootmem_init → arch_numa_init: NODE_DATA of each node, top-down inside the node.
-        let nodes = Array(Set(mb.memory.compactMap(\.nid))).sorted()
+        var nodeSet = Set<UInt32>()
+        var previousNid: UInt32?
+        for nid in mb.memory.lazy.compactMap(\.nid) where nid != previousNid {
+            nodeSet.insert(nid)
+            previousNid = nid
+        }
+        let nodes = nodeSet.sorted()
         func extra() {
             if let r = mb.allocTopDown(size: rules.numaExtraSize, align: rules.numaExtraAlign, start: 0, end: 0) {
                 sim.steps.append(BootStep(rules.numaExtraBeforeNodeData ? "NUMA distance table" : "boot cpumask",
@@ -426,15 +437,29 @@ public struct BootSimulation: Sendable {
         var roots: UInt64 = 0
         var lastRoot: UInt64?
         let rootShift = sectionBits + UInt64(sectionsPerRoot.trailingZeroBitCount)
+        // Consecutive regions nearly always share a node: its counts stay in locals meanwhile.
+        var currentNid: UInt32?
+        var sections: UInt64 = 0
+        var lastOfNode: UInt64?
+        func flush() {
+            guard let nid = currentNid else { return }
+            sectionsByNode[nid] = sections
+            lastSection[nid] = lastOfNode
+        }
         for region in mb.memory where !region.range.isEmpty {
             let nid = region.nid ?? 0
+            if currentNid != nid {
+                flush()
+                (currentNid, sections, lastOfNode) = (nid, sectionsByNode[nid] ?? 0, lastSection[nid])
+            }
             let first = region.range.start >> sectionBits, last = region.range.last >> sectionBits
-            sectionsByNode[nid, default: 0] += last - first + 1 - (lastSection[nid] == first ? 1 : 0)
-            lastSection[nid] = last
+            sections += last - first + 1 - (lastOfNode == first ? 1 : 0)
+            lastOfNode = last
             let firstRoot = region.range.start >> rootShift, lastRootHere = region.range.last >> rootShift
             roots += lastRootHere - firstRoot + 1 - (lastRoot == firstRoot ? 1 : 0)
             lastRoot = lastRootHere
         }
+        flush()
         // sparse_index_alloc: one section array (one page) per root in use, each top-down.
         let arrays = mb.allocRunTopDown(count: roots, size: sectionsPerRoot * memSectionSize, align: 64)
         if !arrays.isEmpty { steps.append(BootStep("mem_section arrays (\(roots))", "sparse_index_alloc", arrays)) }

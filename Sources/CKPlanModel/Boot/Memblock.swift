@@ -53,14 +53,18 @@ public struct Memblock: Sendable, Equatable {
     /// overlapped regions), not a pass over every region, which made adding N regions O(N²).
     public mutating func add(_ range: PhysRange, flags: Flags = [], nid: UInt32? = nil) {
         guard !range.isEmpty else { return }
-        // memory[lo..<hi]: the regions the range overlaps (ends are sorted, as starts are).
-        var lo = 0, upper = memory.count
-        while lo < upper {
-            let mid = lo + (upper - lo) / 2
-            if memory[mid].range.end > range.start { upper = mid } else { lo = mid + 1 }
+        // Banks come in address order: a range at or above the top region only appends (or
+        // extends the top region), as the general case below would, without its arrays.
+        if let top = memory.last, range.start >= top.range.end {
+            if top.range.end == range.start, top.flags == flags, top.nid == nid,
+               let joined = PhysRange(start: top.range.start, end: range.end) {
+                memory[memory.count - 1].range = joined
+            } else {
+                memory.append(Region(range: range, flags: flags, nid: nid))
+            }
+            return
         }
-        var hi = lo
-        while hi < memory.count, memory[hi].range.start < range.end { hi += 1 }
+        let (lo, hi) = overlapping(range)
         // Cut out what is already present: the pieces are the gaps between those regions.
         var window: [Region] = []
         var cursor = range.start
@@ -80,12 +84,29 @@ public struct Memblock: Sendable, Equatable {
         memory.replaceSubrange(from..<to, with: Memblock.merged(window))
     }
 
-    /// `memblock_remove`: the range leaves memory (regions are split at its edges).
+    /// `memblock_remove`: the range leaves memory (regions are split at its edges). Only the
+    /// regions it overlaps change, and removing leaves no two regions touching that did not
+    /// touch before, so `memory` stays sorted and merged.
     public mutating func remove(_ range: PhysRange) {
-        memory = memory.flatMap { region in
+        guard !range.isEmpty else { return }
+        let (lo, hi) = overlapping(range)
+        let pieces = memory[lo..<hi].flatMap { region in
             region.range.subtracting(range).map { Region(range: $0, flags: region.flags, nid: region.nid) }
         }
-        normalise()
+        memory.replaceSubrange(lo..<hi, with: pieces)
+    }
+
+    /// `memory[lo..<hi]`: the regions a non-empty range overlaps, by binary search (the regions
+    /// are sorted and disjoint, so their ends are sorted as their starts are).
+    private func overlapping(_ range: PhysRange) -> (lo: Int, hi: Int) {
+        var lo = 0, upper = memory.count
+        while lo < upper {
+            let mid = lo + (upper - lo) / 2
+            if memory[mid].range.end > range.start { upper = mid } else { lo = mid + 1 }
+        }
+        var hi = lo
+        while hi < memory.count, memory[hi].range.start < range.end { hi += 1 }
+        return (lo, hi)
     }
 
     /// Sets (or clears) flags on every part of memory inside `range`, splitting regions at its
@@ -173,35 +194,55 @@ public struct Memblock: Sendable, Equatable {
 
     /// The free ranges the allocator walks, highest first (`for_each_free_mem_range_reverse`):
     /// each memory region that is not skipped, minus `reserved`.
-    ///
-    /// One sweep over both sorted lists (memory and `reserved` are each sorted and
-    /// non-overlapping), so the cost is O(regions + reserved), not their product.
     public func freeRanges() -> [Region] {
         var result: [Region] = []
         result.reserveCapacity(memory.count + reserved.count)
-        var next = 0   // the first reserved range that ends after the current region starts
-        for region in memory {
-            while next < reserved.count, reserved[next].end <= region.range.start { next += 1 }
+        forEachFreeRange(highestFirst: true) { result.append($0); return true }
+        return result
+    }
+
+    /// Calls `body` with the free ranges `freeRanges()` lists, highest first or lowest first,
+    /// until it returns false. Lazy, so an allocation that fits near the top (nearly all do)
+    /// looks at a few regions, not at all of them: each region's reserved ranges are found by
+    /// binary search (memory and `reserved` are each sorted and non-overlapping).
+    ///
+    /// `within` skips the regions that lie wholly outside it (found by binary search too).
+    func forEachFreeRange(highestFirst: Bool, nid: UInt32? = nil, within: PhysRange? = nil, _ body: (Region) -> Bool) {
+        var regions = memory.indices
+        if let within {
+            let (lo, hi) = overlapping(within)
+            regions = lo..<hi
+        }
+        var pieces: [PhysRange] = []
+        for index in regions.indices {
+            let region = memory[highestFirst ? regions.upperBound - 1 - (index - regions.lowerBound) : index]
             if region.flags.contains(.noMap) { continue }
             if region.flags.contains(.hotplug) && movableNode { continue }
+            if let nid, region.nid != nid { continue }
             // The region minus the reserved ranges that overlap it, lowest piece first.
+            pieces.removeAll(keepingCapacity: true)
             var cursor = region.range.start
-            var i = next
+            var i = firstReserved(endingAfter: region.range.start)
             while i < reserved.count, reserved[i].start < region.range.end {
                 let r = reserved[i]
-                if r.start > cursor, let piece = PhysRange(start: cursor, end: r.start) {
-                    result.append(Region(range: piece, flags: region.flags, nid: region.nid))
-                }
+                if r.start > cursor, let piece = PhysRange(start: cursor, end: r.start) { pieces.append(piece) }
                 cursor = max(cursor, r.end)
                 i += 1
             }
-            if cursor < region.range.end, let piece = PhysRange(start: cursor, end: region.range.end) {
-                result.append(Region(range: piece, flags: region.flags, nid: region.nid))
-            }
+            if cursor < region.range.end, let piece = PhysRange(start: cursor, end: region.range.end) { pieces.append(piece) }
+            if highestFirst { pieces.reverse() }
+            for piece in pieces where !body(Region(range: piece, flags: region.flags, nid: region.nid)) { return }
         }
-        // Highest first, as the kernel's reverse walk visits them.
-        result.reverse()
-        return result
+    }
+
+    /// The index of the first reserved range that ends after `address` (`reserved.count` if none).
+    private func firstReserved(endingAfter address: UInt64) -> Int {
+        var lo = 0, hi = reserved.count
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if reserved[mid].end > address { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
     }
 
     /// `memblock_find_in_range_node` top-down: the highest `align`-aligned address `a` with
@@ -209,34 +250,45 @@ public struct Memblock: Sendable, Equatable {
     /// `nid` restricts the search to one node (memblock_alloc_try_nid's first attempt).
     public func findTopDown(size: UInt64, align: UInt64, start: UInt64, end: UInt64, nid: UInt32? = nil) -> UInt64? {
         let align = max(align, 1)
-        for (thisStart, thisEnd) in clampedFreeRanges(start: start, end: end, nid: nid) where thisEnd >= size {
+        var found: UInt64?
+        forEachClampedFreeRange(start: start, end: end, nid: nid, highestFirst: true, prune: size > 0) { thisStart, thisEnd in
+            guard thisEnd >= size else { return true }
             let candidate = (thisEnd - size) / align * align
-            if candidate >= thisStart { return candidate }
+            if candidate >= thisStart { found = candidate }
+            return found == nil
         }
-        return nil
+        return found
     }
 
     /// `memblock_find_in_range_node` bottom-up (used by the CMA area's first attempt above 4 GiB).
     public func findBottomUp(size: UInt64, align: UInt64, start: UInt64, end: UInt64) -> UInt64? {
         let align = max(align, 1)
-        for (thisStart, thisEnd) in clampedFreeRanges(start: start, end: end).reversed() {
+        var found: UInt64?
+        forEachClampedFreeRange(start: start, end: end, highestFirst: false, prune: size > 0) { thisStart, thisEnd in
             let (rounded, overflow) = thisStart.addingReportingOverflow(align - 1)
-            if overflow { continue }
+            if overflow { return true }
             let candidate = rounded / align * align
-            if candidate < thisEnd, thisEnd - candidate >= size { return candidate }
+            if candidate < thisEnd, thisEnd - candidate >= size { found = candidate }
+            return found == nil
         }
-        return nil
+        return found
     }
 
-    /// The free ranges, highest first, each clamped into `[max(start, PAGE_SIZE), end)` as
-    /// `memblock_find_in_range_node` clamps them. `end` of 0 or 1 means "anywhere"
+    /// The free ranges, highest or lowest first, each clamped into `[max(start, PAGE_SIZE), end)`
+    /// as `memblock_find_in_range_node` clamps them. `end` of 0 or 1 means "anywhere"
     /// (MEMBLOCK_ALLOC_ACCESSIBLE / _NOLEAKTRACE; arm64 never lowers memblock.current_limit).
-    private func clampedFreeRanges(start: UInt64, end: UInt64, nid: UInt32? = nil) -> [(UInt64, UInt64)] {
+    ///
+    /// `prune` leaves out the regions wholly outside the window, whose ranges clamp to empty:
+    /// only a request of size 0 can be satisfied by an empty range.
+    private func forEachClampedFreeRange(start: UInt64, end: UInt64, nid: UInt32? = nil, highestFirst: Bool,
+                                         prune: Bool, _ body: (UInt64, UInt64) -> Bool) {
         let end = end <= 1 ? UInt64.max : end
         let start = max(start, pageSize)
         let limit = max(start, end)
-        return freeRanges().filter { nid == nil || $0.nid == nid }.map { free in
-            (min(max(free.range.start, start), limit), min(max(free.range.end, start), limit))
+        let window = prune ? PhysRange(start: start, end: limit) : nil
+        if prune && window?.isEmpty != false { return }
+        forEachFreeRange(highestFirst: highestFirst, nid: nid, within: window) { free in
+            body(min(max(free.range.start, start), limit), min(max(free.range.end, start), limit))
         }
     }
 
@@ -265,12 +317,14 @@ extension Memblock {
         guard size > 0, align > 0, size % align == 0 else { return [] }
         var left = count
         var taken: [PhysRange] = []
-        for (start, end) in clampedFreeRanges(start: 0, end: 0, nid: nid) where left > 0 {
+        forEachClampedFreeRange(start: 0, end: 0, nid: nid, highestFirst: true, prune: true) { start, end in
+            guard left > 0 else { return false }
             let top = end / align * align
-            guard top > start, top - start >= size else { continue }
+            guard top > start, top - start >= size else { return true }
             let n = min(left, (top - start) / size)
             if let r = PhysRange(start: top - n * size, end: top) { taken.append(r) }
             left -= n
+            return left > 0
         }
         for r in taken { reserve(r) }
         return taken.sorted()

@@ -87,8 +87,10 @@ public enum MemParse {
         c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") ? c | 0x20 : c
     }
 
-    /// `_parse_integer_limit`'s digit value: `0-9`, `a-f`, `A-F`.
-    private static func hexValue(_ c: UInt8) -> UInt64? {
+    /// `_parse_integer_limit`'s digit value: `0-9`, `a-f`, `A-F` (also /proc/iomem's digits,
+    /// hence inlinable: the iomem reader calls it for every digit).
+    @inlinable
+    public static func hexValue(_ c: UInt8) -> UInt64? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt64(c - UInt8(ascii: "0"))
         case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt64(c - UInt8(ascii: "a") + 10)

@@ -211,8 +211,7 @@ public enum KdumpPlanner {
         var size = tools + 16 * (initrd ? 2 : 1)
         for (prop, length) in [("kaslr-seed", UInt64(8)), ("rng-seed", 128)] where facts.chosenPropertyLengths[prop] == nil {
             size += 12 + length
-            let name = Array(prop.utf8) + [0]
-            if !KexecDTBFacts.contains(facts.strings, name) { size += UInt64(name.count) }
+            if !facts.stringsContain(prop) { size += UInt64(prop.utf8.count + 1) }
         }
         return size
     }

@@ -23,7 +23,10 @@ public struct KexecDTBFacts: Sendable, Equatable {
     public var kaslrSeedNonZero: Bool
     /// The strings block, to see whether a property name is already there (libfdt reuses any
     /// NUL-terminated match, suffixes included: `fdt_find_string_`).
-    public var strings: [UInt8]
+    public private(set) var strings: [UInt8]
+    /// Whether each name the /chosen edits set is already in `strings` (a plan sizes the DTB
+    /// many times; each search went through the whole strings block).
+    private var namesInStrings: [String: Bool]
 
     /// The `/chosen` properties kexec-tools sets, in the order it sets them.
     public static let bootargs = "bootargs"
@@ -42,6 +45,15 @@ public struct KexecDTBFacts: Sendable, Equatable {
         self.chosenPropertyLengths = chosenPropertyLengths
         self.kaslrSeedNonZero = kaslrSeedNonZero
         self.strings = strings
+        namesInStrings = Dictionary(uniqueKeysWithValues: Self.setNames.map { ($0, Self.contains(strings, Array($0.utf8) + [0])) })
+    }
+
+    /// The names kexec-tools' and the kernel's /chosen edits may add.
+    static let setNames = [bootargs, elfcorehdr, usableMemoryRange, initrdStart, initrdEnd, "kaslr-seed", "rng-seed"]
+
+    /// Whether the strings block holds `prop` (NUL-terminated, suffixes of longer names count).
+    func stringsContain(_ prop: String) -> Bool {
+        namesInStrings[prop] ?? Self.contains(strings, Array(prop.utf8) + [0])
     }
 
     /// `FDT_TAGALIGN`: property values and names are padded to 4 bytes.
@@ -61,7 +73,7 @@ public struct KexecDTBFacts: Sendable, Equatable {
     /// the name is already there; a replaced one changes by the difference of the padded lengths.
     public func kexecToolsSize(commandLine: String?, crash: Bool, crashRanges: Int, initrd: Bool) -> UInt64 {
         var size = totalSize, packed = false
-        var strings = self.strings
+        var added: [UInt8] = []
         var chosen = hasChosen, lengths = chosenPropertyLengths
         func set(_ prop: String, _ valueLength: UInt64) {
             if !chosen {
@@ -73,8 +85,11 @@ public struct KexecDTBFacts: Sendable, Equatable {
             } else {
                 size += 12 + Self.tagAlign(valueLength)
                 let name = Array(prop.utf8) + [0]
-                if !Self.contains(strings, name) {
-                    strings += name
+                // In the original block, or ending in what was added (starting at most
+                // name.count - 1 bytes before it).
+                let present = stringsContain(prop) || Self.contains(Array(strings.suffix(name.count - 1)) + added, name)
+                if !present {
+                    added += name
                     size += UInt64(name.count)
                 }
             }
@@ -102,8 +117,24 @@ public struct KexecDTBFacts: Sendable, Equatable {
         return size
     }
 
+    /// Whether `needle` occurs in `haystack` (byte by byte over the buffers: a plan asks for each
+    /// property name kexec-tools sets, and slicing per position cost more than the plan).
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
         guard needle.count <= haystack.count else { return false }
-        return (0...(haystack.count - needle.count)).contains { i in haystack[i..<i + needle.count].elementsEqual(needle) }
+        return haystack.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                var i = 0
+                while i + n.count <= h.count {
+                    if h[i] == first {
+                        var j = 1
+                        while j < n.count && h[i + j] == n[j] { j += 1 }
+                        if j == n.count { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
+        }
     }
 }

@@ -50,14 +50,20 @@ enum Align {
 /// The number of address ranges left when `excluded` ranges are cut out of `ranges` (each cut may
 /// split one range in two): kexec-tools' `mem_regions_alloc_and_exclude` and the kernel's
 /// `crash_exclude_mem_range`, which build the ELF core header's PT_LOAD list.
+///
+/// The pieces come range by range, each range's in address order: what is left of it between
+/// the cuts (one pass over the cuts sorted by start, no array per piece).
 func rangesAfterExcluding(_ ranges: [PhysRange], _ excluded: [PhysRange]) -> [PhysRange] {
-    var pieces = ranges.filter { !$0.isEmpty }
-    for cut in excluded where !cut.isEmpty {
-        pieces = pieces.flatMap { r -> [PhysRange] in
-            guard r.overlaps(cut) else { return [r] }
-            return [PhysRange(start: r.start, end: cut.start), PhysRange(start: cut.end, end: r.end)]
-                .compactMap { $0 }.filter { !$0.isEmpty }
+    let cuts = excluded.filter { !$0.isEmpty }.sorted { $0.start < $1.start }
+    var pieces: [PhysRange] = []
+    pieces.reserveCapacity(ranges.count)
+    for r in ranges where !r.isEmpty {
+        var cursor = r.start
+        for cut in cuts where cut.overlaps(r) {
+            if cut.start > cursor, let piece = PhysRange(start: cursor, end: cut.start) { pieces.append(piece) }
+            cursor = max(cursor, cut.end)
         }
+        if cursor < r.end, let piece = PhysRange(start: cursor, end: r.end) { pieces.append(piece) }
     }
     return pieces
 }

@@ -16,7 +16,7 @@ struct KexecToolsMemory {
         let align = max(align, pageSize)
         let sorted = segments.sorted { $0.start < $1.start }
         var base: UInt64?
-        for free in ram.flatMap({ rangesAfterExcluding([$0], sorted.map(\.range)) }) {
+        for free in rangesAfterExcluding(ram, sorted.map(\.range)) {
             guard let start = Align.up(max(free.start, memMin, holeMin), align) else { continue }
             let end = min(free.last, memMax, holeMax)
             if start >= end || start >= memMax || end <= memMin { continue }

@@ -156,16 +156,22 @@ public struct LinearMap: Sendable, Equatable {
         public var tablePageBytes: UInt64
     }
 
-    public var geometry: LinearMapGeometry
+    /// What the map was built from.
+    public var input: LinearMapInput
+    public var geometry: LinearMapGeometry { input.geometry }
     /// What the kernel builds.
     public var layout: Layout
     /// The best layout the memory map allows: every region with blocks and CONT, no forcing and
     /// no alias, KFENCE or crash carve-outs. `layout` minus `best` is the cost.
     public var best: Layout
-    /// Sorted by address; reasons at the same address are joined with "; ".
-    public var breaks: [Break]
+    /// The `__map_memblock` calls, with what bounds each (the breaks are derived from them).
+    var segments: [LinearMapSegment]
     /// Why every region was mapped with pages, if it was.
-    public var forcedReason: String?
+    public var forcedReason: String? { input.forcePages ? (input.forceReason ?? "forced") : nil }
+
+    /// Sorted by address; reasons at the same address are joined with "; ". Worded on demand
+    /// (one description per region boundary: only the JSON report and `explain` ask).
+    public var breaks: [Break] { BreakFinder(geometry: geometry, segments: segments).breaks() }
 
     public var runs: [Run] { layout.runs }
     public var tablePages: TablePages { layout.tablePages }
@@ -178,9 +184,7 @@ public struct LinearMap: Sendable, Equatable {
         let segments = Segmenter(input).segments()
         let actual = layout(segments.map { ($0.range, $0.mode) }, geometry: g)
         let ideal = layout(input.mapped.map { (pageAligned($0, g), Mode.blocks) }, geometry: g)
-        return LinearMap(geometry: g, layout: actual, best: ideal,
-                         breaks: BreakFinder(geometry: g, segments: segments).breaks(),
-                         forcedReason: input.forcePages ? (input.forceReason ?? "forced") : nil)
+        return LinearMap(input: input, layout: actual, best: ideal, segments: segments)
     }
 
     /// The flags `__create_pgd_mapping` gets.
@@ -213,6 +217,27 @@ public struct LinearMap: Sendable, Equatable {
         }
     }
 
+    /// `units(_:_:)` of each mode, computed once for a geometry.
+    struct UnitTable {
+        let blocks: [LinearMapGeometry.Unit]
+        let noContiguous: [LinearMapGeometry.Unit]
+        let pages: [LinearMapGeometry.Unit]
+
+        init(_ g: LinearMapGeometry) {
+            blocks = LinearMap.units(.blocks, g)
+            noContiguous = LinearMap.units(.noContiguous, g)
+            pages = LinearMap.units(.pages, g)
+        }
+
+        subscript(mode: Mode) -> [LinearMapGeometry.Unit] {
+            switch mode {
+            case .blocks: blocks
+            case .noContiguous: noContiguous
+            case .pages: pages
+            }
+        }
+    }
+
     /// The leaves one `__create_pgd_mapping` call makes, as at most 2·(units−1)+1 pieces.
     ///
     /// The walk is greedy from the top level and every unit boundary is a multiple of the next
@@ -221,12 +246,23 @@ public struct LinearMap: Sendable, Equatable {
     /// minus the next larger non-empty core. Cores are nested, so each difference is at most a
     /// head and a tail.
     static func decompose(_ segment: PhysRange, _ mode: Mode, _ g: LinearMapGeometry) -> [Run] {
+        decompose(segment, units: units(mode, g), g)
+    }
+
+    static func decompose(_ segment: PhysRange, units: [LinearMapGeometry.Unit], _ g: LinearMapGeometry) -> [Run] {
         var pieces: [Run] = []
+        decompose(segment, units: units, g, into: &pieces)
+        return pieces
+    }
+
+    /// Appends the pieces to `pieces` (largest unit first), without an array per segment.
+    static func decompose(_ segment: PhysRange, units: [LinearMapGeometry.Unit], _ g: LinearMapGeometry,
+                          into pieces: inout [Run]) {
         var inner: (lo: UInt64, hi: UInt64)? = nil
         func add(_ s: UInt64, _ e: UInt64, _ unit: LinearMapGeometry.Unit) {
             if s < e { pieces.append(Run(start: s, end: e, leafSize: unit.leafSize, contiguous: unit.contiguous)) }
         }
-        for unit in units(mode, g) {
+        for unit in units {
             let lo: UInt64, hi = segment.end / unit.size * unit.size
             if unit == g.page {
                 lo = segment.start
@@ -244,16 +280,29 @@ public struct LinearMap: Sendable, Equatable {
             }
             inner = (lo, hi)
         }
-        return pieces
     }
 
     /// Runs, table pages and leaf counts for segments mapped into one page table.
     static func layout(_ segments: [(PhysRange, Mode)], geometry g: LinearMapGeometry) -> Layout {
-        let pieces = segments.flatMap { decompose($0.0, $0.1, g) }.sorted { $0.start < $1.start }
+        let table = UnitTable(g)
+        var pieces: [Run] = []
+        pieces.reserveCapacity(segments.count * 3)
+        for (range, mode) in segments {
+            // Each segment's pieces in address order, so the whole is nearly sorted already.
+            let from = pieces.count
+            decompose(range, units: table[mode], g, into: &pieces)
+            pieces[from...].sort { $0.start < $1.start }
+        }
+        pieces.sort { $0.start < $1.start }
         var runs: [Run] = []
-        var counts: [LinearMapGeometry.Unit: UInt64] = [:]
+        // At most five kinds of leaf: a list, not a dictionary.
+        var counts: [LeafCount] = []
         for p in pieces {
-            counts[LinearMapGeometry.Unit(leafSize: p.leafSize, contiguous: p.contiguous, size: p.leafSize), default: 0] += p.size / p.leafSize
+            if let i = counts.firstIndex(where: { $0.leafSize == p.leafSize && $0.contiguous == p.contiguous }) {
+                counts[i].entries += p.size / p.leafSize
+            } else {
+                counts.append(LeafCount(leafSize: p.leafSize, contiguous: p.contiguous, entries: p.size / p.leafSize))
+            }
             if var last = runs.last, last.end == p.start, last.leafSize == p.leafSize, last.contiguous == p.contiguous {
                 last.end = p.end
                 runs[runs.count - 1] = last
@@ -261,8 +310,7 @@ public struct LinearMap: Sendable, Equatable {
                 runs.append(p)
             }
         }
-        let leaves = counts.map { LeafCount(leafSize: $0.key.leafSize, contiguous: $0.key.contiguous, entries: $0.value) }
-            .sorted { ($0.leafSize, $0.contiguous ? 1 : 0) > ($1.leafSize, $1.contiguous ? 1 : 0) }
+        let leaves = counts.sorted { ($0.leafSize, $0.contiguous ? 1 : 0) > ($1.leafSize, $1.contiguous ? 1 : 0) }
         let tables = countTables(pieces, g)
         return Layout(runs: runs, tablePages: tables, leafEntries: leaves, tablePageBytes: tables.allocated * g.pageSize)
     }
@@ -272,8 +320,8 @@ public struct LinearMap: Sendable, Equatable {
     /// span holding page or PMD leaves, PUD and P4D tables per span holding anything. Counted
     /// on linear offsets, in one pass over the sorted pieces, so adjacent segments share tables.
     static func countTables(_ pieces: [Run], _ g: LinearMapGeometry) -> TablePages {
-        let spans = pieces.map { (g.linearOffset($0.start), g.linearOffset($0.end), $0.leafSize) }
-            .sorted { $0.0 < $1.0 }
+        var spans = pieces.map { (g.linearOffset($0.start), g.linearOffset($0.end), $0.leafSize) }
+        spans.sort { $0.0 < $1.0 }
         func distinct(shift: Int, where include: (UInt64) -> Bool) -> UInt64 {
             var count: UInt64 = 0
             var lastSlot: UInt64? = nil
@@ -296,13 +344,42 @@ public struct LinearMap: Sendable, Equatable {
 }
 
 /// One `__map_memblock` call, with what bounds it (for the break reasons).
-struct LinearMapSegment: Sendable {
+struct LinearMapSegment: Sendable, Equatable {
     var range: PhysRange
     var mode: LinearMap.Mode
-    var startCause: String
-    var endCause: String
+    var startCause: Bound
+    var endCause: Bound
     /// Why `mode` is more restrictive than `.blocks`, if it is.
     var restriction: String?
+
+    /// What ends a segment on one side, worded only when a break is described.
+    enum Bound: Sendable, Equatable, CustomStringConvertible {
+        case memoryStart(UInt64)
+        case memoryEnd(UInt64)
+        /// Two memblock regions that touch (mapped by separate calls).
+        case regionBoundary(UInt64)
+        case holeStart(PhysRange)
+        case holeEnd(PhysRange)
+        case nomapStart(PhysRange)
+        case nomapEnd(PhysRange)
+        /// A piece map_mem maps on its own (kernel alias, KFENCE pool, early crash region).
+        case carveOutStart(String)
+        case carveOutEnd(String)
+
+        var description: String {
+            switch self {
+            case .memoryStart(let at): "start of memory at \(Hex.short(at))"
+            case .memoryEnd(let at): "end of memory at \(Hex.short(at))"
+            case .regionBoundary(let at): "memblock region boundary at \(Hex.short(at)) (separate regions are mapped separately)"
+            case .holeStart(let hole): "start of the hole \(hole)"
+            case .holeEnd(let hole): "end of the hole \(hole)"
+            case .nomapStart(let r): "start of NOMAP \(r)"
+            case .nomapEnd(let r): "end of NOMAP \(r)"
+            case .carveOutStart(let name): "start of the \(name)"
+            case .carveOutEnd(let name): "end of the \(name)"
+            }
+        }
+    }
 }
 
 /// Splits the input into the segments `map_mem` maps, in the kernel's order: regions minus the
@@ -311,16 +388,28 @@ private struct Segmenter {
     let input: LinearMapInput
     let sorted: [PhysRange]
     let g: LinearMapGeometry
-    /// NOMAP regions by their start and by their end, so naming a boundary is a lookup.
-    let nomapByStart: [UInt64: PhysRange]
-    let nomapByEnd: [UInt64: PhysRange]
+    /// NOMAP regions ordered by start and by end (ties in input order), so naming a boundary
+    /// is a binary search.
+    let nomapByStart: [PhysRange]
+    let nomapByEnd: [PhysRange]
 
     init(_ input: LinearMapInput) {
         self.input = input
         self.g = input.geometry
         self.sorted = input.mapped.map { LinearMap.pageAligned($0, input.geometry) }.sorted()
-        self.nomapByStart = Dictionary(input.nomap.map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
-        self.nomapByEnd = Dictionary(input.nomap.map { ($0.end, $0) }, uniquingKeysWith: { a, _ in a })
+        let nomap = input.nomap
+        nomapByStart = nomap.indices.sorted { (nomap[$0].start, $0) < (nomap[$1].start, $1) }.map { nomap[$0] }
+        nomapByEnd = nomap.indices.sorted { (nomap[$0].end, $0) < (nomap[$1].end, $1) }.map { nomap[$0] }
+    }
+
+    /// The first NOMAP region (in input order) whose `key` is `value`.
+    private static func first(in ranges: [PhysRange], _ key: (PhysRange) -> UInt64, is value: UInt64) -> PhysRange? {
+        var lo = 0, hi = ranges.count
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if key(ranges[mid]) < value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < ranges.count && key(ranges[lo]) == value ? ranges[lo] : nil
     }
 
     var aliasName: String { "kernel alias [\(input.kernelAliasStartSymbol), __init_begin)" }
@@ -339,10 +428,10 @@ private struct Segmenter {
             for (cut, name) in cuts where cut.overlaps(region) && !cut.isEmpty {
                 if cut.start > start {
                     result.append(LinearMapSegment(range: PhysRange(start: start, end: cut.start)!, mode: forced == nil ? .blocks : .pages,
-                                                   startCause: startCause, endCause: "start of the \(name)", restriction: forced))
+                                                   startCause: startCause, endCause: .carveOutStart(name), restriction: forced))
                 }
                 start = max(start, cut.end)
-                startCause = "end of the \(name)"
+                startCause = .carveOutEnd(name)
             }
             if start < region.end {
                 result.append(LinearMapSegment(range: PhysRange(start: start, end: region.end)!, mode: forced == nil ? .blocks : .pages,
@@ -352,29 +441,29 @@ private struct Segmenter {
         for (cut, name) in cuts where !cut.isEmpty {
             let isAlias = name == aliasName
             result.append(LinearMapSegment(range: cut, mode: isAlias ? .noContiguous : .pages,
-                                           startCause: "start of the \(name)", endCause: "end of the \(name)",
+                                           startCause: .carveOutStart(name), endCause: .carveOutEnd(name),
                                            restriction: isAlias ? "the \(name) is mapped with NO_CONT_MAPPINGS"
                                                                 : "the \(name) is mapped with NO_BLOCK_MAPPINGS|NO_CONT_MAPPINGS"))
         }
         return result
     }
 
-    private func regionStartCause(_ i: Int) -> String {
+    private func regionStartCause(_ i: Int) -> LinearMapSegment.Bound {
         let r = sorted[i]
-        if let n = nomapByEnd[r.start] { return "end of NOMAP \(n)" }
-        guard i > 0 else { return "start of memory at \(Hex.short(r.start))" }
+        if let n = Segmenter.first(in: nomapByEnd, \.end, is: r.start) { return .nomapEnd(n) }
+        guard i > 0 else { return .memoryStart(r.start) }
         let previous = sorted[i - 1]
-        if previous.end == r.start { return "memblock region boundary at \(Hex.short(r.start)) (separate regions are mapped separately)" }
-        return "end of the hole [\(Hex.short(previous.end)), \(Hex.short(r.start)))"
+        if previous.end == r.start { return .regionBoundary(r.start) }
+        return PhysRange(start: previous.end, end: r.start).map { .holeEnd($0) } ?? .regionBoundary(r.start)
     }
 
-    private func regionEndCause(_ i: Int) -> String {
+    private func regionEndCause(_ i: Int) -> LinearMapSegment.Bound {
         let r = sorted[i]
-        if let n = nomapByStart[r.end] { return "start of NOMAP \(n)" }
-        guard i + 1 < sorted.count else { return "end of memory at \(Hex.short(r.end))" }
+        if let n = Segmenter.first(in: nomapByStart, \.start, is: r.end) { return .nomapStart(n) }
+        guard i + 1 < sorted.count else { return .memoryEnd(r.end) }
         let next = sorted[i + 1]
-        if next.start == r.end { return "memblock region boundary at \(Hex.short(r.end)) (separate regions are mapped separately)" }
-        return "start of the hole [\(Hex.short(r.end)), \(Hex.short(next.start)))"
+        if next.start == r.end { return .regionBoundary(r.end) }
+        return PhysRange(start: r.end, end: next.start).map { .holeStart($0) } ?? .regionBoundary(r.end)
     }
 }
 
@@ -392,14 +481,15 @@ private struct BreakFinder {
 
     func breaks() -> [LinearMap.Break] {
         let g = geometry
+        let table = LinearMap.UnitTable(g)
         var found: [(UInt64, String)] = []
         for seg in segments where !seg.range.isEmpty {
             // Alignment alone: forced pages are reported once below, but the alias's NO_CONT is
             // how it is always mapped, so its ends are judged with it.
             let judged: LinearMap.Mode = seg.mode == .noContiguous ? .noContiguous : .blocks
-            let free = LinearMap.decompose(seg.range, judged, g)
+            let free = LinearMap.decompose(seg.range, units: table[judged], g)
             guard let first = free.min(by: { $0.start < $1.start }), let last = free.max(by: { $0.start < $1.start }) else { continue }
-            let possible = LinearMap.units(judged, g).first { $0.size <= seg.range.size } ?? g.page
+            let possible = table[judged].first { $0.size <= seg.range.size } ?? g.page
             let firstUnit = unit(of: first), lastUnit = unit(of: last)
             if firstUnit.size < possible.size {
                 found.append((seg.range.start, "\(seg.startCause): \(describe(firstUnit)) from \(Hex.short(first.start)) to \(Hex.short(first.end)), where \(article(possible)) needs \(ByteCount.human(possible.size)) alignment"))
@@ -409,7 +499,7 @@ private struct BreakFinder {
             }
             if let restriction = seg.restriction {
                 let largestFree = free.map(unit(of:)).max() ?? g.page
-                let largestHere = LinearMap.decompose(seg.range, seg.mode, g).map(unit(of:)).max() ?? g.page
+                let largestHere = LinearMap.decompose(seg.range, units: table[seg.mode], g).map(unit(of:)).max() ?? g.page
                 if largestHere.size < largestFree.size {
                     found.append((seg.range.start, "\(restriction): \(seg.range) uses at most \(describe(largestHere)) where \(describe(largestFree)) fit"))
                 }

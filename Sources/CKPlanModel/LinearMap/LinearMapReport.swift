@@ -34,16 +34,30 @@ extension LinearMap {
         ]
     }
 
-    /// One line per run: PA range, size, leaf and CONT, aligned in columns, e.g.
+    /// One row per run: PA range, size (right-aligned), leaf and CONT, e.g.
     /// `0x40000000-0x40200000    2 MiB  2 MiB blocks`.
-    public func textLines() -> [String] {
-        let width = runs.map { String($0.end, radix: 16).count }.max() ?? 1
-        let rows = runs.map { run -> (String, String, String) in
-            let range = "0x\(Hex.padded(run.start, width: width))-0x\(Hex.padded(run.end, width: width))"
-            let kind = run.leafSize == geometry.pageSize ? "pages" : "blocks"
-            return (range, ByteCount.human(run.size), "\(ByteCount.human(run.leafSize)) \(kind)\(run.contiguous ? " CONT" : "")")
+    public func textTable() -> Table {
+        let width = runs.map { max(1, (64 - $0.end.leadingZeroBitCount + 3) / 4) }.max() ?? 1
+        var table = Table(rightAligned: [1])
+        for run in runs {
+            table.cell { cell in
+                cell.hex(run.start, width: width, prefix: true)
+                cell.append("-")
+                cell.hex(run.end, width: width, prefix: true)
+            }
+            table.cell { $0.byteCount(run.size) }
+            table.cell { cell in
+                cell.byteCount(run.leafSize)
+                cell.append(run.leafSize == geometry.pageSize ? " pages" : " blocks")
+                if run.contiguous { cell.append(" CONT") }
+            }
+            table.endRow()
         }
-        let sizeWidth = rows.map(\.1.count).max() ?? 0
-        return rows.map { "\($0.0)  \(String(repeating: " ", count: sizeWidth - $0.1.count))\($0.1)  \($0.2)" }
+        return table
+    }
+
+    /// `textTable()` as lines.
+    public func textLines() -> [String] {
+        textTable().render().split(separator: "\n").map(String.init)
     }
 }

@@ -55,25 +55,82 @@ public struct PhysRange: Hashable, Comparable, Sendable, CustomStringConvertible
 /// Hex formatting used everywhere, so text output is stable byte for byte.
 public enum Hex {
     /// `0x` and lowercase digits, no padding: `0x40000000`.
-    public static func short(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+    public static func short(_ v: UInt64) -> String { format(v, width: 1, prefix: true) }
+    /// `0x` and `width` zero-padded digits: `0x0000000040000000`.
+    public static func prefixed(_ v: UInt64, width: Int) -> String { format(v, width: width, prefix: true) }
     /// Zero-padded to `width` digits, no prefix, as printk's `%0Nllx` does.
-    public static func padded(_ v: UInt64, width: Int) -> String {
-        let s = String(v, radix: 16)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    public static func padded(_ v: UInt64, width: Int) -> String { format(v, width: width, prefix: false) }
+
+    private static func format(_ v: UInt64, width: Int, prefix: Bool) -> String {
+        String.ascii(capacity: digits(v, width: width) + (prefix ? 2 : 0)) { write(v, width: width, prefix: prefix, $0) }
+    }
+
+    /// How many digits `v` is written with: at least `width`, at least one.
+    static func digits(_ v: UInt64, width: Int) -> Int {
+        max(width, (64 - v.leadingZeroBitCount + 3) / 4, 1)
+    }
+
+    /// The digits (after `0x` if `prefix`), most significant first, through `put`.
+    @inline(__always)
+    static func write(_ v: UInt64, width: Int, prefix: Bool, _ put: (UInt8) -> Void) {
+        if prefix {
+            put(UInt8(ascii: "0"))
+            put(UInt8(ascii: "x"))
+        }
+        for position in stride(from: digits(v, width: width) - 1, through: 0, by: -1) {
+            let nibble = position >= 16 ? 0 : UInt8(truncatingIfNeeded: (v >> UInt64(4 * position)) & 0xf)
+            put(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+        }
     }
 }
 
 /// Byte counts for people: `512 MiB`, `1.5 GiB`, `64 KiB`, exact when it divides.
 public enum ByteCount {
+    private static let units: [(UInt64, String)] = [(1 << 60, "EiB"), (1 << 50, "PiB"), (1 << 40, "TiB"), (1 << 30, "GiB"),
+                                                    (1 << 20, "MiB"), (1 << 10, "KiB")]
+
+    /// At most "1023.9 KiB" (or "1023 B"): 10 characters.
     public static func human(_ v: UInt64) -> String {
-        let units: [(UInt64, String)] = [(1 << 60, "EiB"), (1 << 50, "PiB"), (1 << 40, "TiB"), (1 << 30, "GiB"),
-                                         (1 << 20, "MiB"), (1 << 10, "KiB")]
-        for (scale, name) in units where v >= scale {
-            if v % scale == 0 { return "\(v / scale) \(name)" }
-            // One decimal, truncated, computed without floating point so output is stable.
-            let tenths = min(9, (v % scale) / (scale / 10))
-            return "\(v / scale).\(tenths) \(name)"
+        String.ascii(capacity: 10) { write(v, $0) }
+    }
+
+    /// `whole[.tenths] unit` through `put`: the tenths truncated, computed without floating
+    /// point so output is stable, and left out when the unit divides.
+    @inline(__always)
+    static func write(_ v: UInt64, _ put: (UInt8) -> Void) {
+        var whole = v, tenths: UInt64?, unit = "B"
+        if let (scale, name) = units.first(where: { v >= $0.0 }) {
+            whole = v / scale
+            tenths = v % scale == 0 ? nil : min(9, (v % scale) / (scale / 10))
+            unit = name
         }
-        return "\(v) B"
+        var scale: UInt64 = 1
+        while whole / scale >= 10 { scale *= 10 }
+        while scale > 0 {
+            put(UInt8(ascii: "0") + UInt8(whole / scale % 10))
+            scale /= 10
+        }
+        if let tenths {
+            put(UInt8(ascii: "."))
+            put(UInt8(ascii: "0") + UInt8(tenths))
+        }
+        put(UInt8(ascii: " "))
+        for byte in unit.utf8 { put(byte) }
+    }
+}
+
+extension String {
+    /// A short ASCII string written byte by byte straight into its storage (reports format
+    /// numbers for every memory region; `String(_:radix:)`, padding and interpolation allocated
+    /// several times for each). Bytes beyond `capacity` are dropped.
+    static func ascii(capacity: Int, _ write: ((UInt8) -> Void) -> Void) -> String {
+        String(unsafeUninitializedCapacity: capacity) { buffer in
+            var count = 0
+            write { byte in
+                if count < buffer.count { buffer[count] = byte }
+                count += 1
+            }
+            return Swift.min(count, buffer.count)
+        }
     }
 }

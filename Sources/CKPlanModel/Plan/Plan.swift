@@ -145,6 +145,7 @@ public enum Planner {
                                          commandLine: request.commandLine, boot: request.boot, cpu: request.cpu)
         let boot = BootSimulation.run(input)
         var sensitivity: [[PhysRange]] = []
+        input.earlierLinearMap = boot.linearMap
         for scale in [0.5, 2.0] {
             input.estimateScale = scale
             let other = BootSimulation.run(input)

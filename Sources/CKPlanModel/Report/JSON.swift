@@ -15,17 +15,37 @@ public indirect enum JSON: Sendable, Equatable {
 
     /// Pretty-printed with two-space indent; arrays of scalars stay on one line.
     public func rendered() -> String {
-        var out = ""
+        var out = TextBuffer()
         write(into: &out, indent: 0)
-        out += "\n"
-        return out
+        out.append("\n")
+        return out.string
     }
 
     /// One line, for JSON-lines output.
     public func compact() -> String {
-        var out = ""
+        var out = TextBuffer()
         writeCompact(into: &out)
-        return out
+        return out.string
+    }
+
+    /// A JSON string: quotes, `"` and `\` escaped, control characters as `\n`, `\r`, `\t` or
+    /// `\u00XX`; everything else (UTF-8 included) verbatim.
+    private static func quote(_ s: String, into out: inout TextBuffer) {
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append("\\\"")
+            case UInt8(ascii: "\\"): out.append("\\\\")
+            case UInt8(ascii: "\n"): out.append("\\n")
+            case UInt8(ascii: "\r"): out.append("\\r")
+            case UInt8(ascii: "\t"): out.append("\\t")
+            case 0..<0x20:
+                out.append("\\u")
+                out.hex(UInt64(byte), width: 4)
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     private var isScalar: Bool {
@@ -35,81 +55,69 @@ public indirect enum JSON: Sendable, Equatable {
         }
     }
 
-    private func write(into out: inout String, indent: Int) {
-        let pad = String(repeating: "  ", count: indent + 1)
-        let closePad = String(repeating: "  ", count: indent)
+    private func write(into out: inout TextBuffer, indent: Int) {
         switch self {
-        case .array(let items) where items.isEmpty: out += "[]"
-        case .object(let items) where items.isEmpty: out += "{}"
+        case .array(let items) where items.isEmpty: out.append("[]")
+        case .object(let items) where items.isEmpty: out.append("{}")
         case .array(let items) where items.allSatisfy(\.isScalar) && items.count <= 16:
             writeCompact(into: &out)
         case .array(let items):
-            out += "[\n"
+            out.append("[\n")
             for (i, item) in items.enumerated() {
-                out += pad
+                out.spaces(2 * (indent + 1))
                 item.write(into: &out, indent: indent + 1)
-                out += i + 1 < items.count ? ",\n" : "\n"
+                out.append(i + 1 < items.count ? ",\n" : "\n")
             }
-            out += closePad + "]"
+            out.spaces(2 * indent)
+            out.append("]")
         case .object(let items):
             // Small objects of scalars (ranges, runs) stay on one line: diffs stay readable.
             if items.count <= 6, items.allSatisfy({ $0.1.isScalar }) {
                 writeCompact(into: &out)
                 return
             }
-            out += "{\n"
+            out.append("{\n")
             for (i, (key, value)) in items.enumerated() {
-                out += pad + JSON.quote(key) + ": "
+                out.spaces(2 * (indent + 1))
+                JSON.quote(key, into: &out)
+                out.append(": ")
                 value.write(into: &out, indent: indent + 1)
-                out += i + 1 < items.count ? ",\n" : "\n"
+                out.append(i + 1 < items.count ? ",\n" : "\n")
             }
-            out += closePad + "}"
+            out.spaces(2 * indent)
+            out.append("}")
         default:
             writeCompact(into: &out)
         }
     }
 
-    private func writeCompact(into out: inout String) {
+    private func writeCompact(into out: inout TextBuffer) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let v): out += String(v)
-        case .signed(let v): out += String(v)
-        case .number(let s): out += s
-        case .string(let s): out += JSON.quote(s)
+        case .null: out.append("null")
+        case .bool(let b): out.append(b ? "true" : "false")
+        case .int(let v): out.decimal(v)
+        case .signed(let v):
+            if v < 0 { out.append("-") }
+            out.decimal(v.magnitude)
+        case .number(let s): out.append(s)
+        case .string(let s): JSON.quote(s, into: &out)
         case .array(let items):
-            out += "["
+            out.append("[")
             for (i, item) in items.enumerated() {
-                if i > 0 { out += ", " }
+                if i > 0 { out.append(", ") }
                 item.writeCompact(into: &out)
             }
-            out += "]"
+            out.append("]")
         case .object(let items):
-            out += "{"
+            out.append("{")
             for (i, (key, value)) in items.enumerated() {
-                if i > 0 { out += ", " }
-                out += JSON.quote(key) + ": "
+                if i > 0 { out.append(", ") }
+                JSON.quote(key, into: &out)
+                out.append(": ")
                 value.writeCompact(into: &out)
             }
-            out += "}"
+            out.append("}")
         }
-    }
-
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + Hex.padded(UInt64(scalar.value), width: 4)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 

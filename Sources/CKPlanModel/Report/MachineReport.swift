@@ -122,30 +122,95 @@ public enum MachineReport {
     }
 }
 
-/// Left-aligned text columns separated by two spaces; trailing blanks trimmed.
+/// Text columns separated by two spaces, left-aligned unless listed in `rightAligned`;
+/// trailing blanks trimmed.
 public struct Table {
-    var rows: [[String]] = []
-    public init() {}
-    public mutating func add(_ row: [String]) { rows.append(row) }
+    /// Every cell's UTF-8 bytes, one after the other (a plan of 100,000 regions has a row per
+    /// region: keeping a million cell strings alive cost more memory than the plan).
+    var text = TextBuffer()
+    /// Where each cell ends in `text`.
+    var cellEnds: [Int] = []
+    /// The width in characters of each cell that is not ASCII (an ASCII cell's is its length).
+    var wideCells: [Int: Int] = [:]
+    /// How many cells there are at the end of each row.
+    var rowEnds: [Int] = []
+    /// Columns whose cells are padded on the left (numbers).
+    public var rightAligned: Set<Int> = []
+
+    public init(rightAligned: Set<Int> = []) {
+        self.rightAligned = rightAligned
+    }
+
+    public mutating func add(_ row: [String]) {
+        for text in row { cell(text) }
+        endRow()
+    }
+
+    /// Appends a cell to the current row.
+    mutating func cell(_ text: String) {
+        cell { $0.append(text) }
+    }
+
+    /// Appends a cell written straight into the table's text (numbers need no String of their own).
+    mutating func cell(_ write: (inout TextBuffer) -> Void) {
+        let start = text.count
+        write(&text)
+        // Characters, as a person counts them; bytes when the cell is ASCII (almost always).
+        if !text.isASCII(from: start) { wideCells[cellEnds.count] = text.characterCount(from: start) }
+        cellEnds.append(text.count)
+    }
+
+    /// Ends the current row.
+    mutating func endRow() {
+        rowEnds.append(cellEnds.count)
+    }
 
     /// Fixed-width hex so columns of addresses line up: `0x0000000040000000`.
-    public static func hex(_ v: UInt64) -> String { "0x" + Hex.padded(v, width: 16) }
+    public static func hex(_ v: UInt64) -> String { Hex.prefixed(v, width: 16) }
 
+    /// Columns padded to the widest cell (in characters) plus two spaces, trailing blanks cut.
     public func render(indent: Int = 0) -> String {
-        let columns = rows.map(\.count).max() ?? 0
-        var widths = [Int](repeating: 0, count: columns)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        let pad = String(repeating: " ", count: indent)
-        var out = ""
-        for row in rows {
-            var line = pad
-            for (i, cell) in row.enumerated() {
-                line += cell
-                if i + 1 < row.count { line += String(repeating: " ", count: widths[i] - cell.count + 2) }
+        var out = TextBuffer()
+        render(indent: indent, into: &out)
+        return out.string
+    }
+
+    /// `render(indent:)` appended to a report being built.
+    func render(indent: Int, into out: inout TextBuffer) {
+        func start(of cell: Int) -> Int { cell == 0 ? 0 : cellEnds[cell - 1] }
+        func width(of cell: Int) -> Int { (wideCells.isEmpty ? nil : wideCells[cell]) ?? cellEnds[cell] - start(of: cell) }
+        var widths: [Int] = []
+        var rowStart = 0
+        for end in rowEnds {
+            for i in rowStart..<end {
+                let column = i - rowStart
+                if column == widths.count { widths.append(width(of: i)) } else { widths[column] = max(widths[column], width(of: i)) }
             }
-            while line.last == " " { line.removeLast() }
-            out += line + "\n"
+            rowStart = end
         }
-        return out
+        let right = widths.indices.map(rightAligned.contains)
+        out.reserve(rowEnds.count * (indent + widths.reduce(0, +) + 2 * widths.count + 1))
+        text.bytes.withUnsafeBufferPointer { source in
+            rowStart = 0
+            for end in rowEnds {
+                let lineStart = out.count
+                out.spaces(indent)
+                // What follows the last non-empty cell is blanks, which the trim below would cut.
+                var last = end - 1
+                while last >= rowStart, cellEnds[last] == start(of: last) { last -= 1 }
+                if last >= rowStart {
+                    for i in rowStart...last {
+                        let column = i - rowStart
+                        let padding = widths[column] - width(of: i)
+                        if right[column] { out.spaces(padding) }
+                        out.append(UnsafeBufferPointer(rebasing: source[start(of: i)..<cellEnds[i]]))
+                        if i < last { out.spaces((right[column] ? 0 : padding) + 2) }
+                    }
+                }
+                out.trimTrailingSpaces(downTo: lineStart)
+                out.append(UInt8(ascii: "\n"))
+                rowStart = end
+            }
+        }
     }
 }

@@ -80,17 +80,22 @@ public enum PlanReport {
         let p = plan.request.profile
         let boot = plan.boot
         let m = plan.request.machine
-        var out = "machine: \(m.source) (\(m.kind.rawValue)), \(ByteCount.human(m.totalMemory)) RAM\n"
+        var out = TextBuffer()
+        out += "machine: \(m.source) (\(m.kind.rawValue)), \(ByteCount.human(m.totalMemory)) RAM\n"
         out += "kernel:  \(p.version) (\(p.name)), \(p.config.pageSize >> 10)K pages, VA/PA \(p.config.vaBits)/\(p.config.paBits)"
         out += boot.lpa2Active ? ", LPA2 active\n" : "\n"
         out += "cmdline: \(plan.request.commandLine.isEmpty ? "(empty)" : plan.request.commandLine)  [\(plan.request.commandLineOrigin)]\n"
         out += "\nmemory:\n"
         var mem = Table()
         for r in m.memory {
-            mem.add([Table.hex(r.range.start), Table.hex(r.range.end), ByteCount.human(r.range.size),
-                     r.noMap ? "no-map" : "", r.numaNode.map { "node \($0)" } ?? ""])
+            mem.cell { $0.hex(r.range.start, width: 16, prefix: true) }
+            mem.cell { $0.hex(r.range.end, width: 16, prefix: true) }
+            mem.cell { $0.byteCount(r.range.size) }
+            mem.cell(r.noMap ? "no-map" : "")
+            mem.cell(r.numaNode.map { "node \($0)" } ?? "")
+            mem.endRow()
         }
-        out += mem.render(indent: 2)
+        mem.render(indent: 2, into: &out)
         out += "  arm64_dma_phys_limit \(Table.hex(boot.dmaLimit))\n"
 
         out += "\nreservation: \(plan.outcome.rawValue)"
@@ -100,7 +105,7 @@ public enum PlanReport {
             var t = Table()
             t.add(["role", "start", "end", "size"])
             for r in plan.regions { t.add([r.role, Table.hex(r.range.start), Table.hex(r.range.end), ByteCount.human(r.range.size)]) }
-            out += t.render(indent: 2)
+            t.render(indent: 2, into: &out)
             out += "  /sys/kernel/kexec_crash_size: \(plan.kexecCrashSize)\n"
         }
         if !plan.placementIsCertain {
@@ -119,11 +124,11 @@ public enum PlanReport {
             for a in crash.attempts {
                 t.add([a.what, ByteCount.human(a.size), a.window.map { "in \($0)" } ?? "", a.result.map { "-> \($0)" } ?? "-> failed"])
             }
-            out += t.render(indent: 2)
+            t.render(indent: 2, into: &out)
         }
         if let map = boot.linearMap {
             out += "\nlinear map (map_mem, \(map.geometry.levels) levels):\n"
-            out += map.textLines().map { "  \($0)\n" }.joined()
+            map.textTable().render(indent: 2, into: &out)
             if let forced = map.forcedReason { out += "  forced to pages: \(forced)\n" }
             out += "  page tables: \(tableSummary(map.layout))\n  best the memory map allows: \(tableSummary(map.best))\n"
             let extra = map.layout.tablePages.allocated &- map.best.tablePages.allocated
@@ -141,10 +146,10 @@ public enum PlanReport {
             let where_ = s.ranges.count == 1 ? s.ranges[0].description : (s.ranges.isEmpty ? "" : "\(s.ranges.count) ranges")
             t.add([s.what, where_, ByteCount.human(bytes), s.source + (s.estimated ? " (estimated size)" : "")])
         }
-        out += t.render(indent: 2)
+        t.render(indent: 2, into: &out)
         out += "  boot facts: \(plan.request.boot.origin)\n"
         let notes = m.notes + boot.notes
         if !notes.isEmpty { out += "\n" + notes.map { "\($0)\n" }.joined() }
-        return out
+        return out.string
     }
 }

@@ -10,6 +10,7 @@ import FuzzSupport
 ///
 /// Input: byte 0 bit 0 sets movable_node; then 4 bytes per operation: operation, two cell
 /// indices (the range between them), and an argument (flags in bits 0-2, node in bits 3-4).
+/// Operations 6 and 7 check the allocator's searches, which the model computes the plain way.
 struct Model {
     static let cells = 64
     static let unit: UInt64 = 1 << 20
@@ -46,6 +47,32 @@ struct Model {
         // still span two regions only if they were mergeable, which memory never holds apart.
         return free.reversed().map { Memblock.Region(range: $0.0, flags: $0.1.flags, nid: $0.1.nid) }
     }
+
+    /// `memblock_find_in_range_node` over the model's free list, clamped as the kernel clamps:
+    /// top-down the highest fit, bottom-up the lowest (the specification of
+    /// Memblock.findTopDown / findBottomUp, which walk the free ranges lazily).
+    func find(size: UInt64, align: UInt64, start: UInt64, end: UInt64, topDown: Bool, nid: UInt32? = nil) -> UInt64? {
+        let end = end <= 1 ? UInt64.max : end
+        let start = max(start, 4096)
+        let limit = max(start, end)
+        var clamped = free.filter { nid == nil || $0.nid == nid }.map {
+            (min(max($0.range.start, start), limit), min(max($0.range.end, start), limit))
+        }
+        if !topDown { clamped.reverse() }
+        for (s, e) in clamped {
+            if topDown {
+                guard e >= size else { continue }
+                let candidate = (e - size) / align * align
+                if candidate >= s { return candidate }
+            } else {
+                let (rounded, overflow) = s.addingReportingOverflow(align - 1)
+                if overflow { continue }
+                let candidate = rounded / align * align
+                if candidate < e, e - candidate >= size { return candidate }
+            }
+        }
+        return nil
+    }
 }
 
 func fuzzMemblock(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -57,7 +84,7 @@ func fuzzMemblock(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     model.movableNode = memblock.movableNode
     var at = 1
     while at + 4 <= bytes.count {
-        let (op, a, b, arg) = (bytes[at] % 6, Int(bytes[at + 1]) % 65, Int(bytes[at + 2]) % 65, bytes[at + 3])
+        let (op, a, b, arg) = (bytes[at] % 8, Int(bytes[at + 1]) % 65, Int(bytes[at + 2]) % 65, bytes[at + 3])
         at += 4
         let (lo, hi) = (min(a, b), max(a, b))
         let range = PhysRange(start: UInt64(lo) * Model.unit, end: UInt64(hi) * Model.unit)!
@@ -84,6 +111,33 @@ func fuzzMemblock(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         case 4:
             memblock.reserve(range)
             for i in cells { model.reserved[i] = true }
+        case 6:
+            // Finds in the window [a, b) MiB: size from 0 to 7.75 MiB in 256 KiB steps, alignment
+            // from a page to 64 MiB; with bit 7 of the operation byte, restricted to node arg & 3.
+            let size = UInt64(arg & 0x1f) << 18
+            let align = UInt64(4096) << [0, 1, 4, 8, 9, 10, 13, 14][Int(arg >> 5)]
+            let nid = bytes[at - 4] & 0x80 != 0 ? UInt32(arg & 3) : nil
+            let topDown = memblock.findTopDown(size: size, align: align, start: range.start, end: range.end, nid: nid)
+            let expected = model.find(size: size, align: align, start: range.start, end: range.end, topDown: true, nid: nid)
+            if topDown != expected { fatalError("findTopDown(\(size), \(align), \(range), nid \(String(describing: nid))) \(String(describing: topDown)) != model \(String(describing: expected))") }
+            let bottomUp = memblock.findBottomUp(size: size, align: align, start: range.start, end: range.end)
+            let expectedUp = model.find(size: size, align: align, start: range.start, end: range.end, topDown: false)
+            if bottomUp != expectedUp { fatalError("findBottomUp(\(size), \(align), \(range)) \(String(describing: bottomUp)) != model \(String(describing: expectedUp))") }
+        case 7:
+            // allocRunTopDown(count: a % 8, size) against that many allocTopDown calls, both on
+            // copies (their sub-MiB reservations are finer than the model's cells).
+            let align = UInt64(4096) << [0, 1, 4, 8, 9, 10, 13, 14][Int(arg >> 5)]
+            let size = align * UInt64(1 + arg & 3)
+            var oneByOne = memblock, together = memblock
+            var expected: [PhysRange] = []
+            for _ in 0..<(lo % 8) {
+                if let r = oneByOne.allocTopDown(size: size, align: align, start: 0, end: 0) { expected.append(r) }
+            }
+            let run = together.allocRunTopDown(count: UInt64(lo % 8), size: size, align: align)
+            // Successive allocations touch, so the run may return them joined: compare what is reserved.
+            if together.reserved != oneByOne.reserved || run.reduce(0, { $0 + $1.size }) != expected.reduce(0, { $0 + $1.size }) {
+                fatalError("allocRunTopDown(\(lo % 8) x \(size)) \(run) != allocTopDown \(expected)")
+            }
         default:
             // Known, left as is: Memblock.free of an empty range inside a reserved one splits it in
             // two touching ranges (PhysRange.overlaps counts an empty range inside as overlapping);
