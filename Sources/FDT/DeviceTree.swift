@@ -42,6 +42,14 @@ public struct DeviceTree: Sendable {
         public var size: UInt64
     }
 
+    /// Nodes nested deeper than this are refused: `unflatten_dt_nodes` (drivers/of/fdt.c)
+    /// skips every node at depth `FDT_MAX_DEPTH` (64) or more, the root being depth 0, so no
+    /// working DT has one; and each level lengthens every path below it.
+    public static let maximumDepth = 63
+    /// More nodes than this are refused: real device trees have a few thousand, and a blob of
+    /// tiny nodes would otherwise take seconds to read.
+    public static let maximumNodes = 1 << 20
+
     public private(set) var nodes: [Node] = []
     public private(set) var memoryReservations: [MemoryReservation] = []
     /// `fdt_totalsize` of the blob.
@@ -116,6 +124,14 @@ public struct DeviceTree: Sendable {
                     throw FDTError(code: -nameLength, function: "fdt_get_name", offset: structBase + Int(offset))
                 }
                 let name = DeviceTree.string(namePointer, length: Int(nameLength))
+                guard stack.count <= DeviceTree.maximumDepth else {
+                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_next_tag", offset: structBase + Int(offset),
+                                   detail: "node \(name) is nested \(stack.count) levels below the root; the kernel does not unflatten nodes that deep (FDT_MAX_DEPTH 64, drivers/of/fdt.c)")
+                }
+                guard records.count < DeviceTree.maximumNodes else {
+                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_next_tag", offset: structBase + Int(offset),
+                                   detail: "more than \(DeviceTree.maximumNodes) nodes; ckplan reads at most that many (real device trees have a few thousand)")
+                }
                 let parent = stack.last
                 let path = parent.map { records[$0].path == "/" ? "/" + name : records[$0].path + "/" + name } ?? "/"
                 let index = records.count
@@ -216,11 +232,14 @@ public struct FDTError: Error, Hashable, Sendable, CustomStringConvertible {
     public var code: Int32
     public var function: String
     public var offset: Int
+    /// What is wrong, when it is a limit of ckplan's or the kernel's rather than libfdt's code.
+    public var detail: String?
 
-    public init(code: Int32, function: String, offset: Int) {
+    public init(code: Int32, function: String, offset: Int, detail: String? = nil) {
         self.code = code
         self.function = function
         self.offset = offset
+        self.detail = detail
     }
 
     /// libfdt's name for the code, e.g. `FDT_ERR_BADMAGIC`. The corresponding C function is
@@ -247,7 +266,7 @@ public struct FDTError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { "\(meaning) (\(name) from \(function))" }
+    public var description: String { detail ?? "\(meaning) (\(name) from \(function))" }
 
     /// For header-level errors the offending field is in the 40-byte header; point at it.
     static func headerOffset(of code: Int32) -> Int {
