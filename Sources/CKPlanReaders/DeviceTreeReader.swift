@@ -233,11 +233,11 @@ private struct Reader {
         var limit: UInt64? = nil
         var stack = [0]
         while let index = stack.popLast() {
-            let node = tree.nodes[index]
             if let end = try maxCPUAddress(of: index) {
                 limit = min(limit ?? .max, end)
             }
-            for child in node.children.reversed() where isAvailable(tree.nodes[child]) {
+            // Through the array, not a copy of each node: a board DT has hundreds of nodes.
+            for child in tree.nodes[index].children.reversed() where isAvailable(tree.nodes[child]) {
                 stack.append(child)
             }
         }
@@ -246,8 +246,8 @@ private struct Reader {
 
     /// The highest CPU address reachable through this node's own `dma-ranges`, if it has any.
     func maxCPUAddress(of index: Int) throws(InputError) -> UInt64? {
+        guard let prop = tree.nodes[index].property("dma-ranges"), !prop.value.isEmpty else { return nil }
         let node = tree.nodes[index]
-        guard let prop = node.property("dma-ranges"), !prop.value.isEmpty else { return nil }
         guard let parent = node.parent else {
             // The root has no parent bus to translate into; treat its parent side as CPU addresses.
             return try entries(prop, node: node, na: addressCells(of: index), pna: addressCells(of: index), ns: sizeCells(of: index))

@@ -1,4 +1,4 @@
-import CKPlanModel
+@testable import CKPlanModel
 import Testing
 
 /// Properties every plan must have, on random machines and command lines (a fixed seed, so a
@@ -239,6 +239,25 @@ import Testing
             let width = Int.random(in: 0...20, using: &rng)
             #expect(Hex.padded(v, width: width) == String(repeating: "0", count: max(0, width - hex.count)) + hex)
             #expect(Hex.prefixed(v, width: width) == "0x" + Hex.padded(v, width: width))
+        }
+    }
+
+    /// Which /chosen names the DTB's strings block already holds, found once per blob, against a
+    /// search of the whole block as libfdt's fdt_find_string_ does it (suffixes count).
+    @Test func stringsBlockNamesMatchASearch() {
+        var rng = SeededGenerator(state: 99)
+        let pieces = KexecDTBFacts.setNames + ["linux,initrd-start-x", "xbootargs", "boot", "", "rng", "compatible"]
+        for _ in 0..<2000 {
+            var strings: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...12, using: &rng) {
+                strings += Array(pieces.randomElement(using: &rng)!.utf8) + [0]
+            }
+            if Bool.random(using: &rng) { strings += Array("tail".utf8) }   // unterminated: matches nothing
+            let facts = KexecDTBFacts(totalSize: 0, packedSize: 0, addressCells: 2, sizeCells: 2, hasChosen: true,
+                                      chosenPropertyLengths: [:], kaslrSeedNonZero: false, strings: strings)
+            for name in KexecDTBFacts.setNames {
+                #expect(facts.stringsContain(name) == KexecDTBFacts.contains(strings, Array(name.utf8) + [0]), "\(name) in \(strings)")
+            }
         }
     }
 

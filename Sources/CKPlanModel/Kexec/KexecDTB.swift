@@ -44,7 +44,18 @@ public struct KexecDTBFacts: Sendable, Equatable {
         self.chosenPropertyLengths = chosenPropertyLengths
         self.kaslrSeedNonZero = kaslrSeedNonZero
         self.strings = strings
-        namesInStrings = Dictionary(uniqueKeysWithValues: Self.setNames.map { ($0, Self.contains(strings, Array($0.utf8) + [0])) })
+        // A NUL-terminated name is in the block where it ends one of the block's strings.
+        let names = Self.setNames.map { Array($0.utf8) }
+        var found = [Bool](repeating: false, count: names.count)
+        var start = 0
+        for (end, byte) in strings.enumerated() where byte == 0 {
+            let string = strings[start..<end]
+            for (i, name) in names.enumerated() where !found[i] && string.count >= name.count {
+                found[i] = string.suffix(name.count).elementsEqual(name)
+            }
+            start = end + 1
+        }
+        namesInStrings = Dictionary(uniqueKeysWithValues: zip(Self.setNames, found))
     }
 
     /// The names kexec-tools' and the kernel's /chosen edits may add.
@@ -62,9 +73,10 @@ public struct KexecDTBFacts: Sendable, Equatable {
         func fail(_ offset: Int, _ message: String) -> InputError {
             InputError(file: file, location: .byteOffset(offset), message: message)
         }
+        @inline(__always)
         func be32(_ at: Int) throws(InputError) -> UInt32 {
             guard at >= 0, at + 4 <= bytes.count else { throw fail(at, "expected 4 more bytes, the blob ends at \(bytes.count)") }
-            return (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(bytes[at + $1]) }
+            return UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
         }
         guard try be32(0) == 0xd00d_feed else { throw fail(0, "expected the device tree magic d00dfeed") }
         let total = Int(try be32(4)), structOff = Int(try be32(8)), stringsOff = Int(try be32(12))
