@@ -3,7 +3,7 @@ import CLibfdt
 /// A flattened device tree, validated by libfdt and read into Swift values.
 ///
 /// The blob is checked once with `fdt_check_full` and then walked once, its tags read directly
-/// (bounds-checked again); every node is recorded with its properties. Property values are slices of the
+/// (bounds-checked again); every node is recorded with its properties. Versions 16 and 17 only. Property values are slices of the
 /// caller's byte array (no copy per property), so no pointer into C memory outlives `init` and
 /// the value is freely `Sendable`. This is the only type in ckplan that talks to libfdt.
 public struct DeviceTree: Sendable {
@@ -64,6 +64,14 @@ public struct DeviceTree: Sendable {
         guard bytes.count >= 40 else {
             throw FDTError(code: FDT_ERR_TRUNCATED, function: "fdt_check_full", offset: bytes.count)
         }
+        // Versions before 16 hold full paths as node names, and libfdt 1.6.1's fdt_check_full
+        // reads the root's name through a null pointer when it has no '/' (found by Tests/Fuzz
+        // dtb). dtc writes version 17; older blobs are refused before libfdt sees them.
+        let field = { (at: Int) in bytes[at..<at + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+        if field(0) == 0xd00d_feed, field(20) < 16 {
+            throw FDTError(code: FDT_ERR_BADVERSION, function: "fdt_check_full", offset: 20,
+                           detail: "device tree version \(field(20)): ckplan reads versions 16 and 17 (libfdt 1.6.1 crashes on some older blobs; dtc writes 17)")
+        }
         var words = [UInt64](repeating: 0, count: (bytes.count + 7) / 8)
         words.withUnsafeMutableBytes { raw in
             raw.copyBytes(from: bytes)
@@ -105,7 +113,7 @@ public struct DeviceTree: Sendable {
         // fdt_first_property_offset / fdt_next_property_offset see them; a property after a
         // subnode belongs to no node.
         let version = ckplan_fdt_version(fdt)
-        // The block's end: version 17 headers give its size; older ones only the blob's.
+        // The block's end: version 17 headers give its size; version 16 ones only the blob's.
         let structEnd = version >= 17 ? min(structBase + Int(ckplan_fdt_size_dt_struct(fdt)), count) : count
         func be32(_ at: Int) -> UInt32? {
             at >= 0 && at + 4 <= structEnd ? UInt32(bigEndian: fdt.loadUnaligned(fromByteOffset: at, as: UInt32.self)) : nil
@@ -124,6 +132,12 @@ public struct DeviceTree: Sendable {
         var names: [UInt32: String] = [:]
         var stack: [Int] = []
         var takingProperties = false
+        // The structure starts with the root node: libfdt says what is wrong when it does not
+        // (fdt_check_full lets a lone FDT_END through).
+        var rootNameLength: Int32 = 0
+        if fdt_get_name(fdt, 0, &rootNameLength) == nil {
+            throw FDTError(code: -rootNameLength, function: "fdt_get_name", offset: structBase)
+        }
         // Offsets are relative to the structure block, as libfdt's are.
         var offset = 0
         walk: while true {
@@ -135,15 +149,7 @@ public struct DeviceTree: Sendable {
                 guard let nul = UnsafeRawBufferPointer(start: fdt + at + 4, count: max(0, structEnd - at - 4)).firstIndex(of: 0) else {
                     throw broken(offset)
                 }
-                var name = String(decoding: UnsafeRawBufferPointer(start: fdt + at + 4, count: nul), as: UTF8.self)
-                if version < 16 {
-                    // Version 16 blobs hold full paths here; fdt_get_name returns the last component.
-                    var nameLength: Int32 = 0
-                    guard let namePointer = fdt_get_name(fdt, Int32(offset), &nameLength) else {
-                        throw FDTError(code: -nameLength, function: "fdt_get_name", offset: at)
-                    }
-                    name = DeviceTree.string(namePointer, length: Int(nameLength))
-                }
+                let name = String(decoding: UnsafeRawBufferPointer(start: fdt + at + 4, count: nul), as: UTF8.self)
                 next = (offset + 4 + nul + 1 + 3) & ~3
                 guard stack.count <= DeviceTree.maximumDepth else {
                     throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at,
@@ -169,9 +175,7 @@ public struct DeviceTree: Sendable {
                     throw broken(offset)
                 }
                 let length = Int32(bitPattern: lengthField)
-                var value = at + 12
-                // Before version 16, values of 8 bytes or more start 8-byte aligned (fdt_getprop_by_offset).
-                if version < 16, length >= 8, (offset + 12) % 8 != 0 { value += 4 }
+                let value = at + 12
                 guard length >= 0, value + Int(length) <= structEnd else {
                     throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at)
                 }
@@ -199,10 +203,8 @@ public struct DeviceTree: Sendable {
             case FDT_NOP:
                 break
             default:
-                // FDT_END or an unknown tag before the root closed: no tree (fdt_check_full refuses
-                // both, so this is a blob that changed under it or an empty structure).
-                throw FDTError(code: nodes.isEmpty ? FDT_ERR_BADOFFSET : FDT_ERR_BADSTRUCTURE,
-                               function: nodes.isEmpty ? "fdt_get_name" : "the structure walk", offset: at)
+                // FDT_END or an unknown tag before the root closed (fdt_check_full refuses both).
+                throw broken(offset)
             }
             offset = next
         }
