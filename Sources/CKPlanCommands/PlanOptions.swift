@@ -87,6 +87,11 @@ struct PlanOptions: ParsableArguments {
                               ("--acpi-dma-limit", acpiDMALimit)] {
             if let value, parseMemSize(value) == nil { throw ValidationError("\(name) \(value): expected a size or address such as 512M or 0x48000000") }
         }
+        for (name, text) in [("--cmdline", cmdline), ("--kexec-append", kexecAppend)] {
+            if let count = text?.utf8.count, count > InputLimits.commandLineBytes {
+                throw ValidationError("\(name) is \(count) bytes; ckplan reads at most \(InputLimits.commandLineBytes) (arm64 kernels keep 2047: COMMAND_LINE_SIZE)")
+            }
+        }
         if (initrdAt == nil) != (initrdSize == nil) && boot == nil {
             throw ValidationError("--initrd-at and --initrd-size go together")
         }

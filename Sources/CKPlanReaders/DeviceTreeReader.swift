@@ -49,6 +49,8 @@ private struct Reader {
     /// (OF_ROOT_NODE_ADDR_CELLS_DEFAULT / _SIZE_CELLS_DEFAULT in drivers/of/of_private.h).
     var rootAddressCells = 1
     var rootSizeCells = 1
+    /// `/reserved-memory` ranges and `/memreserve/` entries read so far (InputLimits.reservedRanges).
+    var reservedRanges = 0
 
     init(tree: DeviceTree, file: String) {
         self.tree = tree
@@ -107,6 +109,10 @@ private struct Reader {
             let hotpluggable = node.property("hotpluggable") != nil
             for range in try ranges(reg, node: node, addressCells: rootAddressCells, sizeCells: rootSizeCells)
             where !range.isEmpty {
+                guard machine.memory.count < InputLimits.memoryRegions else {
+                    throw InputError(file: file, location: .byteOffset(reg.offset),
+                                     message: "\(node.path): more than \(InputLimits.memoryRegions) RAM ranges; ckplan plans at most that many")
+                }
                 machine.memory.append(MemoryRegion(range: range, hotpluggable: hotpluggable, numaNode: numaNode))
             }
         }
@@ -138,6 +144,11 @@ private struct Reader {
             }
             if r.reg.isEmpty {
                 readDynamicPlacement(of: node, into: &r)
+            }
+            reservedRanges += max(r.reg.count, 1)
+            guard reservedRanges <= InputLimits.reservedRanges else {
+                throw InputError(file: file, location: .byteOffset(node.property("reg")?.offset ?? node.properties.first?.offset ?? 0),
+                                 message: "\(node.path): more than \(InputLimits.reservedRanges) reserved ranges in /reserved-memory; ckplan reads at most that many")
             }
             machine.reservedMemory.append(r)
         }
@@ -171,6 +182,11 @@ private struct Reader {
 
     mutating func readMemreserve() throws(InputError) {
         for (i, entry) in tree.memoryReservations.enumerated() {
+            reservedRanges += 1
+            guard reservedRanges <= InputLimits.reservedRanges else {
+                throw InputError(file: file, location: .byteOffset(headerReservationOffset(i)),
+                                 message: "/memreserve/ entry \(i): more than \(InputLimits.reservedRanges) reserved ranges (with those of /reserved-memory); ckplan reads at most that many")
+            }
             guard let range = PhysRange(base: entry.address, size: entry.size) else {
                 throw InputError(file: file, location: .byteOffset(headerReservationOffset(i)),
                                  message: "/memreserve/ entry \(i) (\(Hex.short(entry.address)) + \(Hex.short(entry.size))) wraps past 2^64")
@@ -186,7 +202,13 @@ private struct Reader {
 
     mutating func readChosen() throws(InputError) {
         guard let chosen = tree.node("/chosen") ?? tree.node("/chosen@0") else { return }
-        if let bootargs = chosen.property("bootargs") { machine.chosen.bootargs = string(bootargs) }
+        if let bootargs = chosen.property("bootargs") {
+            guard bootargs.value.count <= InputLimits.commandLineBytes else {
+                throw InputError(file: file, location: .byteOffset(bootargs.offset),
+                                 message: "\(chosen.path): bootargs is \(bootargs.value.count) bytes; ckplan reads at most \(InputLimits.commandLineBytes) (arm64 kernels keep 2047: COMMAND_LINE_SIZE)")
+            }
+            machine.chosen.bootargs = string(bootargs)
+        }
         // linux,initrd-start/-end: one number of len/4 cells (32- or 64-bit); end exclusive.
         if let s = chosen.property("linux,initrd-start"), let e = chosen.property("linux,initrd-end") {
             let start = try initrdNumber(s, node: chosen), end = try initrdNumber(e, node: chosen)
@@ -230,11 +252,11 @@ private struct Reader {
         var limit: UInt64? = nil
         var stack = [0]
         while let index = stack.popLast() {
-            let node = tree.nodes[index]
             if let end = try maxCPUAddress(of: index) {
                 limit = min(limit ?? .max, end)
             }
-            for child in node.children.reversed() where isAvailable(tree.nodes[child]) {
+            // Through the array, not a copy of each node: a board DT has hundreds of nodes.
+            for child in tree.nodes[index].children.reversed() where isAvailable(tree.nodes[child]) {
                 stack.append(child)
             }
         }
@@ -243,8 +265,8 @@ private struct Reader {
 
     /// The highest CPU address reachable through this node's own `dma-ranges`, if it has any.
     func maxCPUAddress(of index: Int) throws(InputError) -> UInt64? {
+        guard let prop = tree.nodes[index].property("dma-ranges"), !prop.value.isEmpty else { return nil }
         let node = tree.nodes[index]
-        guard let prop = node.property("dma-ranges"), !prop.value.isEmpty else { return nil }
         guard let parent = node.parent else {
             // The root has no parent bus to translate into; treat its parent side as CPU addresses.
             return try entries(prop, node: node, na: addressCells(of: index), pna: addressCells(of: index), ns: sizeCells(of: index))

@@ -49,6 +49,10 @@ public enum IomemReader {
         while lineStart < utf8.count {
             let (lineEnd, next) = endOfLine(utf8, from: lineStart)
             lineNumber += 1
+            guard lineNumber <= InputLimits.iomemLines else {
+                throw InputError(file: file, location: .line(lineNumber),
+                                 message: "more than \(InputLimits.iomemLines) lines; ckplan reads at most that many (a /proc/iomem has a few thousand)")
+            }
             defer { lineStart = next }
             var contentStart = lineStart
             while contentStart < lineEnd, isBlank(utf8[contentStart]) { contentStart += 1 }
@@ -116,6 +120,10 @@ public enum IomemReader {
                                  message: "`\(r.name)` ends at 2^64 - 1; physical memory cannot reach the top of the address space")
             }
             if isMemory {
+                guard machine.memory.count < InputLimits.memoryRegions else {
+                    throw InputError(file: file, location: .line(r.line),
+                                     message: "more than \(InputLimits.memoryRegions) System RAM and reserved ranges; ckplan plans at most that many")
+                }
                 machine.memory.append(MemoryRegion(range: range, noMap: r.name == "reserved"))
             } else if isCrash {
                 machine.crashKernel.append(CrashKernelResource(range: range, explicitLow: r.name == "Crash kernel (low)"))

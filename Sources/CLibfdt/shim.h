@@ -16,11 +16,13 @@ static inline uint32_t ckplan_fdt_version(const void *fdt) { return fdt_version(
 /* fdt_off_dt_struct(fdt): where the structure block starts; node and property offsets are
  * relative to it, and ckplan reports file byte offsets. */
 static inline uint32_t ckplan_fdt_off_dt_struct(const void *fdt) { return fdt_off_dt_struct(fdt); }
-
-/* fdt_size_dt_struct, fdt_off_dt_strings, fdt_size_dt_strings: the sizes fdt_pack keeps, and the
- * strings block whose contents decide whether a new property name costs bytes (kexec DTB size). */
+/* fdt_size_dt_struct(fdt): the structure block's size (version 17 headers; fdt_pack keeps it). */
 static inline uint32_t ckplan_fdt_size_dt_struct(const void *fdt) { return fdt_size_dt_struct(fdt); }
-static inline uint32_t ckplan_fdt_off_dt_strings(const void *fdt) { return fdt_off_dt_strings(fdt); }
+/* fdt_size_dt_strings(fdt): the strings block's size (version 3 headers on). */
 static inline uint32_t ckplan_fdt_size_dt_strings(const void *fdt) { return fdt_size_dt_strings(fdt); }
+
+/* fdt_off_dt_strings(fdt): where the strings block starts (its contents decide whether a new
+ * property name costs bytes in the kexec DTB). */
+static inline uint32_t ckplan_fdt_off_dt_strings(const void *fdt) { return fdt_off_dt_strings(fdt); }
 
 #endif

@@ -2,8 +2,8 @@ import CLibfdt
 
 /// A flattened device tree, validated by libfdt and read into Swift values.
 ///
-/// The blob is checked once with `fdt_check_full` and then walked once, tag by tag with
-/// `fdt_next_tag`; every node is recorded with its properties. Property values are slices of the
+/// The blob is checked once with `fdt_check_full` and then walked once, its tags read directly
+/// (bounds-checked again); every node is recorded with its properties. Versions 16 and 17 only. Property values are slices of the
 /// caller's byte array (no copy per property), so no pointer into C memory outlives `init` and
 /// the value is freely `Sendable`. This is the only type in ckplan that talks to libfdt.
 public struct DeviceTree: Sendable {
@@ -42,6 +42,14 @@ public struct DeviceTree: Sendable {
         public var size: UInt64
     }
 
+    /// Nodes nested deeper than this are refused: `unflatten_dt_nodes` (drivers/of/fdt.c)
+    /// skips every node at depth `FDT_MAX_DEPTH` (64) or more, the root being depth 0, so no
+    /// working DT has one; and each level lengthens every path below it.
+    public static let maximumDepth = 63
+    /// More nodes than this are refused: real device trees have a few thousand, and a blob of
+    /// tiny nodes would otherwise take seconds to read.
+    public static let maximumNodes = 1 << 20
+
     public private(set) var nodes: [Node] = []
     public private(set) var memoryReservations: [MemoryReservation] = []
     /// `fdt_totalsize` of the blob.
@@ -61,6 +69,14 @@ public struct DeviceTree: Sendable {
         // A header needs 40 bytes; libfdt would say TRUNCATED too, but only after reading them.
         guard bytes.count >= 40 else {
             throw FDTError(code: FDT_ERR_TRUNCATED, function: "fdt_check_full", offset: bytes.count)
+        }
+        // Versions before 16 hold full paths as node names, and libfdt 1.6.1's fdt_check_full
+        // reads the root's name through a null pointer when it has no '/' (found by Tests/Fuzz
+        // dtb). dtc writes version 17; older blobs are refused before libfdt sees them.
+        let field = { (at: Int) in bytes[at..<at + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+        if field(0) == 0xd00d_feed, field(20) < 16 {
+            throw FDTError(code: FDT_ERR_BADVERSION, function: "fdt_check_full", offset: 20,
+                           detail: "device tree version \(field(20)): ckplan reads versions 16 and 17 (libfdt 1.6.1 crashes on some older blobs; dtc writes 17)")
         }
         var words = [UInt64](repeating: 0, count: (bytes.count + 7) / 8)
         words.withUnsafeMutableBytes { raw in
@@ -106,103 +122,124 @@ public struct DeviceTree: Sendable {
             memoryReservations.append(MemoryReservation(address: address, size: size))
         }
 
-        // One pass over the structure block. A node's properties are the FDT_PROP tags right
-        // after its FDT_BEGIN_NODE (NOPs aside), as libfdt's fdt_first_property_offset /
-        // fdt_next_property_offset see them; a property after a subnode belongs to no node.
-        struct Record {
-            var name: String
-            var path: String
-            var parent: Int?
-            var children: [Int] = []
-            var properties: Range<Int>
+        // One pass over the structure block, which fdt_check_full has just validated tag by tag:
+        // the tags are read here directly (with their own bounds checks) rather than through
+        // libfdt's accessors, which re-validate on every call. A node's properties are the
+        // FDT_PROP tags right after its FDT_BEGIN_NODE (NOPs aside), as libfdt's
+        // fdt_first_property_offset / fdt_next_property_offset see them; a property after a
+        // subnode belongs to no node.
+        let version = ckplan_fdt_version(fdt)
+        // The block's end: version 17 headers give its size; version 16 ones only the blob's.
+        let structEnd = version >= 17 ? min(structBase + Int(ckplan_fdt_size_dt_struct(fdt)), count) : count
+        func be32(_ at: Int) -> UInt32? {
+            at >= 0 && at + 4 <= structEnd ? UInt32(bigEndian: fdt.loadUnaligned(fromByteOffset: at, as: UInt32.self)) : nil
         }
-        var records: [Record] = []
+        func broken(_ offset: Int) -> FDTError {
+            FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: structBase + offset)
+        }
+        // Each node's properties, as a range of `properties` until the walk ends.
+        var propertyRanges: [Range<Int>] = []
         var properties: [Property] = []
-        var names: [Int32: String] = [:]
+        properties.reserveCapacity((structEnd - structBase) / 32)
+        // Property names by `nameoff`, each decoded once (a blob names its properties with a few
+        // hundred strings): an array over the strings block when it is small, else a dictionary.
+        let stringsSize = Int(ckplan_fdt_size_dt_strings(fdt))
+        var namesByOffset = [String?](repeating: nil, count: stringsSize <= 1 << 16 ? stringsSize : 0)
+        var names: [UInt32: String] = [:]
         var stack: [Int] = []
         var takingProperties = false
-        var offset: Int32 = 0
+        // The structure starts with the root node: libfdt says what is wrong when it does not
+        // (fdt_check_full lets a lone FDT_END through).
+        var rootNameLength: Int32 = 0
+        if fdt_get_name(fdt, 0, &rootNameLength) == nil {
+            throw FDTError(code: -rootNameLength, function: "fdt_get_name", offset: structBase)
+        }
+        // Offsets are relative to the structure block, as libfdt's are.
+        var offset = 0
         walk: while true {
-            var next: Int32 = 0
-            let tag = fdt_next_tag(fdt, offset, &next)
+            let at = structBase + offset
+            guard let tag = be32(at) else { throw broken(offset) }
+            var next = offset + 4
             switch Int32(bitPattern: tag) {
             case FDT_BEGIN_NODE:
-                var nameLength: Int32 = 0
-                guard let namePointer = fdt_get_name(fdt, offset, &nameLength) else {
-                    throw FDTError(code: -nameLength, function: "fdt_get_name", offset: structBase + Int(offset))
+                guard let nul = UnsafeRawBufferPointer(start: fdt + at + 4, count: max(0, structEnd - at - 4)).firstIndex(of: 0) else {
+                    throw broken(offset)
                 }
-                let name = DeviceTree.string(namePointer, length: Int(nameLength))
+                let name = String(decoding: UnsafeRawBufferPointer(start: fdt + at + 4, count: nul), as: UTF8.self)
+                next = (offset + 4 + nul + 1 + 3) & ~3
+                guard stack.count <= DeviceTree.maximumDepth else {
+                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at,
+                                   detail: "node \(name) is nested \(stack.count) levels below the root; the kernel does not unflatten nodes that deep (FDT_MAX_DEPTH 64, drivers/of/fdt.c)")
+                }
+                guard nodes.count < DeviceTree.maximumNodes else {
+                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at,
+                                   detail: "more than \(DeviceTree.maximumNodes) nodes; ckplan reads at most that many (real device trees have a few thousand)")
+                }
                 let parent = stack.last
-                let path = parent.map { records[$0].path == "/" ? "/" + name : records[$0].path + "/" + name } ?? "/"
-                let index = records.count
-                records.append(Record(name: name, path: path, parent: parent, properties: properties.count..<properties.count))
-                if let parent { records[parent].children.append(index) }
+                let path = DeviceTree.path(parent.map { nodes[$0].path == "/" ? "" : nodes[$0].path } ?? "", name)
+                let index = nodes.count
+                nodes.append(Node(name: name, path: path, parent: parent, children: [], properties: []))
+                propertyRanges.append(properties.count..<properties.count)
+                if let parent { nodes[parent].children.append(index) }
                 stack.append(index)
                 takingProperties = true
             case FDT_PROP:
-                guard let node = stack.last else {
-                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_next_tag", offset: structBase + Int(offset))
+                // FDT_PROP, len, nameoff, then the value. fdt_check_full (libfdt 1.6/1.7) accepts a
+                // length of 0xffffffff (fdt_next_tag's `int` offset wraps): a length that is
+                // negative or runs past the block is refused here.
+                guard let node = stack.last, let lengthField = be32(at + 4), let nameOffset = be32(at + 8) else {
+                    throw broken(offset)
                 }
+                let length = Int32(bitPattern: lengthField)
+                let value = at + 12
+                guard length >= 0, value + Int(length) <= structEnd else {
+                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at)
+                }
+                next = (value - structBase + Int(length) + 3) & ~3
                 guard takingProperties else { break }
-                let property = try DeviceTree.property(at: offset, in: bytes, fdt: fdt, structBase: structBase, names: &names)
-                properties.append(property)
-                records[node].properties = records[node].properties.lowerBound..<properties.count
+                let cached = Int(nameOffset) < namesByOffset.count ? namesByOffset[Int(nameOffset)] : names[nameOffset]
+                let name: String
+                if let cached {
+                    name = cached
+                } else {
+                    var nameLength: Int32 = 0
+                    guard let pointer = fdt_get_string(fdt, Int32(bitPattern: nameOffset), &nameLength) else {
+                        throw FDTError(code: -nameLength, function: "fdt_getprop_by_offset", offset: at)
+                    }
+                    name = DeviceTree.string(pointer, length: Int(nameLength))
+                    if Int(nameOffset) < namesByOffset.count { namesByOffset[Int(nameOffset)] = name } else { names[nameOffset] = name }
+                }
+                properties.append(Property(name: name, value: bytes[value..<value + Int(length)]))
+                propertyRanges[node] = propertyRanges[node].lowerBound..<properties.count
             case FDT_END_NODE:
                 takingProperties = false
-                guard stack.popLast() != nil else {
-                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_next_tag", offset: structBase + Int(offset))
-                }
+                guard stack.popLast() != nil else { throw broken(offset) }
                 // Leaving the root: the walk is complete.
                 if stack.isEmpty { break walk }
             case FDT_NOP:
                 break
             default:
-                // FDT_END or a premature end before the root closed: no tree (fdt_check_full
-                // refuses both, so this is a blob that changed under it or an empty structure).
-                throw FDTError(code: records.isEmpty ? FDT_ERR_BADOFFSET : FDT_ERR_BADSTRUCTURE,
-                               function: records.isEmpty ? "fdt_get_name" : "fdt_next_tag", offset: structBase + Int(offset))
-            }
-            guard next >= 0 else {
-                throw FDTError(code: -next, function: "fdt_next_tag", offset: structBase + Int(offset))
+                // FDT_END or an unknown tag before the root closed (fdt_check_full refuses both).
+                throw broken(offset)
             }
             offset = next
         }
-        nodes = records.map { Node(name: $0.name, path: $0.path, parent: $0.parent, children: $0.children,
-                                   properties: properties[$0.properties]) }
+        for (index, range) in propertyRanges.enumerated() { nodes[index].properties = properties[range] }
     }
 
-    /// The FDT_PROP at `offset` (structure-relative): `len` and `nameoff` after the tag, then the
-    /// value. Names come from libfdt's checked `fdt_get_string`, once per distinct `nameoff`.
-    private static func property(at offset: Int32, in bytes: [UInt8], fdt: UnsafeRawPointer, structBase: Int,
-                                 names: inout [Int32: String]) throws(FDTError) -> Property {
-        let header = structBase + Int(offset)
-        func be32(_ at: Int) -> UInt32 {
-            bytes[at..<at + 4].reduce(0) { ($0 << 8) | UInt32($1) }
-        }
-        // fdt_check_full (libfdt 1.6/1.7) accepts a property length of 0xffffffff: fdt_next_tag's
-        // `int` offset wraps. Refuse any length that is negative or runs past the blob.
-        guard header + 12 <= bytes.count else {
-            throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_getprop_by_offset", offset: header)
-        }
-        let length = Int32(bitPattern: be32(header + 4)), nameOffset = Int32(bitPattern: be32(header + 8))
-        var valueStart = header + 12
-        // Before version 16, values of 8 bytes or more start 8-byte aligned (fdt_getprop_by_offset).
-        if ckplan_fdt_version(fdt) < 16, length >= 8, (Int(offset) + 12) % 8 != 0 { valueStart += 4 }
-        guard length >= 0, valueStart + Int(length) <= bytes.count else {
-            throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "fdt_getprop_by_offset", offset: header)
-        }
-        let name: String
-        if let known = names[nameOffset] {
-            name = known
-        } else {
-            var nameLength: Int32 = 0
-            guard let pointer = fdt_get_string(fdt, nameOffset, &nameLength) else {
-                throw FDTError(code: -nameLength, function: "fdt_getprop_by_offset", offset: header)
+    /// `parent + "/" + name` in one allocation (a blob has hundreds of nodes).
+    private static func path(_ parent: String, _ name: String) -> String {
+        var parent = parent, name = name
+        return parent.withUTF8 { above in
+            name.withUTF8 { last in
+                String(unsafeUninitializedCapacity: above.count + 1 + last.count) { buffer in
+                    UnsafeMutableRawBufferPointer(buffer).copyBytes(from: above)
+                    buffer[above.count] = UInt8(ascii: "/")
+                    UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[(above.count + 1)...]).copyBytes(from: last)
+                    return above.count + 1 + last.count
+                }
             }
-            name = DeviceTree.string(pointer, length: Int(nameLength))
-            names[nameOffset] = name
         }
-        return Property(name: name, value: bytes[valueStart..<valueStart + Int(length)])
     }
 
     private static func string(_ pointer: UnsafePointer<CChar>, length: Int) -> String {
@@ -232,11 +269,14 @@ public struct FDTError: Error, Hashable, Sendable, CustomStringConvertible {
     public var code: Int32
     public var function: String
     public var offset: Int
+    /// What is wrong, when it is a limit of ckplan's or the kernel's rather than libfdt's code.
+    public var detail: String?
 
-    public init(code: Int32, function: String, offset: Int) {
+    public init(code: Int32, function: String, offset: Int, detail: String? = nil) {
         self.code = code
         self.function = function
         self.offset = offset
+        self.detail = detail
     }
 
     /// libfdt's name for the code, e.g. `FDT_ERR_BADMAGIC`. The corresponding C function is
@@ -263,7 +303,7 @@ public struct FDTError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { "\(meaning) (\(name) from \(function))" }
+    public var description: String { detail ?? "\(meaning) (\(name) from \(function))" }
 
     /// For header-level errors the offending field is in the 40-byte header; point at it.
     static func headerOffset(of code: Int32) -> Int {

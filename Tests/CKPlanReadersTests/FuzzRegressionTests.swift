@@ -29,6 +29,34 @@ import Testing
         0x61, 0x00,
     ]
 
+    /// A 72-byte version 7 DTB: header, an empty memory-reservation block, a root node with an
+    /// empty name, FDT_END_NODE, FDT_END. Before version 16 node names are full paths; libfdt
+    /// 1.6.1's fdt_get_name finds no '/' in the root's empty name and returns NULL, and
+    /// fdt_check_full reads `*name` through it: a segmentation fault in every ckplan command
+    /// given this file (found by Tests/Fuzz dtb with AddressSanitizer, 1.2M executions in).
+    static let version7: [UInt8] = [
+        // header: magic, totalsize 72, off_dt_struct 56, off_dt_strings 72, off_mem_rsvmap 40,
+        // version 7, last_comp_version 0, boot_cpuid_phys 0, size_dt_strings 0, size_dt_struct 16
+        0xd0, 0x0d, 0xfe, 0xed, 0x00, 0x00, 0x00, 0x48, 0x00, 0x00, 0x00, 0x38, 0x00, 0x00, 0x00, 0x48,
+        0x00, 0x00, 0x00, 0x28, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+        // memory reservation block: the terminating empty entry
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        // structure block: FDT_BEGIN_NODE "" (the root), FDT_END_NODE, FDT_END
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x09,
+    ]
+
+    @Test func versionsBefore16AreRefusedBeforeLibfdtReadsThem() throws {
+        #expect(Self.version7.count == 72)
+        let error = try #require(throws: FDTError.self) { try DeviceTree(bytes: Self.version7) }
+        #expect(error.name == "FDT_ERR_BADVERSION")
+        #expect(error.offset == 20)
+        let input = try #require(throws: InputError.self) {
+            try DeviceTreeReader.machine(bytes: Self.version7, file: "v7.dtb")
+        }
+        #expect(input.description == "v7.dtb: byte 20: device tree version 7: ckplan reads versions 16 and 17 (libfdt 1.6.1 crashes on some older blobs; dtc writes 17)")
+    }
+
     @Test func propertyLengthMinusOneIsRefused() throws {
         #expect(Self.propertyLengthMinusOne.count == 86)
         let error = try #require(throws: FDTError.self) { try DeviceTree(bytes: Self.propertyLengthMinusOne) }

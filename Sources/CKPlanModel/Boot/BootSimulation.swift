@@ -200,7 +200,7 @@ public struct BootSimulation: Sendable {
         let imageEnd = text &+ input.boot.image.end
         let (linearEnd, linearOverflow) = memstart.addingReportingOverflow(linearRegion)
         if !linearOverflow, let beyond = PhysRange(start: max(linearEnd, imageEnd), end: .max) {
-            if mb.memory.contains(where: { $0.range.overlaps(beyond) }) {
+            if mb.memoryOverlaps(beyond) {
                 sim.notes.append(Note(.warning, "memory above \(Hex.short(beyond.start)) is beyond the \(vaBits)-bit linear map and is removed (arm64_memblock_init)"))
             }
             mb.remove(beyond)
@@ -359,7 +359,7 @@ public struct BootSimulation: Sendable {
                 if node.noMap {
                     // early_init_dt_reserve_memory: no-map over memory that is already reserved is
                     // refused with -EBUSY (the region stays as it was).
-                    let inMemory = mb.memory.contains { $0.range.overlaps(r) }
+                    let inMemory = mb.memoryOverlaps(r)
                     if inMemory && mb.isReserved(r) {
                         notes.append(Note(.warning, "/reserved-memory/\(node.name): no-map region \(r) overlaps a reservation; the kernel refuses it (-EBUSY)"))
                         continue

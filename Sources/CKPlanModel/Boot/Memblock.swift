@@ -78,7 +78,7 @@ public struct Memblock: Sendable, Equatable {
         if cursor < range.end, let tail = PhysRange(start: cursor, end: range.end) {
             window.append(Region(range: tail, flags: flags, nid: nid))
         }
-        // Merge with the neighbours on either side as normalise() would; beyond them nothing changes.
+        // Merge with the neighbours on either side (memblock_merge_regions); beyond them nothing changes.
         let from = max(lo - 1, 0), to = min(hi + 1, memory.count)
         window = Array(memory[from..<lo]) + window + Array(memory[hi..<to])
         memory.replaceSubrange(from..<to, with: Memblock.merged(window))
@@ -112,26 +112,38 @@ public struct Memblock: Sendable, Equatable {
     /// Sets (or clears) flags on every part of memory inside `range`, splitting regions at its
     /// edges (`memblock_mark_nomap`, `memblock_clear_nomap`, `memblock_mark_hotplug`).
     public mutating func setFlags(_ flags: Flags, _ on: Bool, in range: PhysRange) {
-        memory = memory.flatMap { region -> [Region] in
-            guard let inside = region.range.intersection(range) else { return [region] }
-            var parts = region.range.subtracting(range).map { Region(range: $0, flags: region.flags, nid: region.nid) }
+        rewrite(range) { region, inside in
             var changed = region.flags
             if on { changed.formUnion(flags) } else { changed.subtract(flags) }
-            parts.append(Region(range: inside, flags: changed, nid: region.nid))
-            return parts
+            return Region(range: inside, flags: changed, nid: region.nid)
         }
-        normalise()
     }
 
     /// `memblock_set_node`: assigns a node to the memory inside `range`.
     public mutating func setNode(_ nid: UInt32, in range: PhysRange) {
-        memory = memory.flatMap { region -> [Region] in
-            guard let inside = region.range.intersection(range) else { return [region] }
-            var parts = region.range.subtracting(range).map { Region(range: $0, flags: region.flags, nid: region.nid) }
-            parts.append(Region(range: inside, flags: region.flags, nid: nid))
-            return parts
+        rewrite(range) { region, inside in Region(range: inside, flags: region.flags, nid: nid) }
+    }
+
+    /// Splits each region `range` overlaps at its edges and replaces the part inside it by
+    /// `inside(region, part)`; then merges as memblock_merge_regions does. Only the regions it overlaps
+    /// and their two neighbours can change (a DT with thousands of no-map nodes made a pass
+    /// over all regions plus a sort per node: O(N²)).
+    private mutating func rewrite(_ range: PhysRange, _ inside: (Region, PhysRange) -> Region) {
+        guard !range.isEmpty else { return }
+        let (lo, hi) = overlapping(range)
+        guard lo < hi else { return }
+        var window: [Region] = []
+        for region in memory[lo..<hi] {
+            guard let part = region.range.intersection(range) else {
+                window.append(region)
+                continue
+            }
+            window += region.range.subtracting(range).map { Region(range: $0, flags: region.flags, nid: region.nid) }
+            window.append(inside(region, part))
         }
-        normalise()
+        window.sort { $0.range < $1.range }
+        let from = max(lo - 1, 0), to = min(hi + 1, memory.count)
+        memory.replaceSubrange(from..<to, with: Memblock.merged(Array(memory[from..<lo]) + window + Array(memory[hi..<to])))
     }
 
     /// `memblock_phys_mem_size()`: all memory, NOMAP included.
@@ -140,12 +152,6 @@ public struct Memblock: Sendable, Equatable {
     public var startOfDRAM: UInt64? { memory.first?.range.start }
     /// `memblock_end_of_DRAM()`.
     public var endOfDRAM: UInt64? { memory.last?.range.end }
-
-    /// Sorts and merges contiguous regions with equal flags and node (memblock_merge_regions).
-    private mutating func normalise() {
-        memory.sort { $0.range < $1.range }
-        memory = Memblock.merged(memory)
-    }
 
     /// Sorted regions with the empty ones dropped and contiguous ones of equal flags and node joined.
     private static func merged(_ sorted: [Region]) -> [Region] {
@@ -164,30 +170,59 @@ public struct Memblock: Sendable, Equatable {
 
     // MARK: - reserved
 
-    /// `memblock_reserve`.
+    /// `memblock_reserve`: the range joins the reserved ranges it overlaps or touches.
+    ///
+    /// Local: a binary search for the first reserved range that reaches the new one, then the
+    /// ranges that touch the growing union, in address order (as a pass over all of them with
+    /// a sort afterwards found them; thousands of /memreserve/ entries made that O(N²)).
     public mutating func reserve(_ range: PhysRange) {
         guard !range.isEmpty else { return }
-        var result: [PhysRange] = []
-        var new = range
-        for r in reserved {
-            if r.end < new.start || new.end < r.start {
-                result.append(r)
-            } else if let joined = PhysRange(start: min(r.start, new.start), end: max(r.end, new.end)) {
-                new = joined
-            }
+        var lo = 0, upper = reserved.count
+        while lo < upper {
+            let mid = lo + (upper - lo) / 2
+            if reserved[mid].end >= range.start { upper = mid } else { lo = mid + 1 }
         }
-        result.append(new)
-        reserved = result.sorted()
+        var union = range
+        var hi = lo
+        while hi < reserved.count, reserved[hi].start <= union.end {
+            union = PhysRange(start: min(union.start, reserved[hi].start), end: max(union.end, reserved[hi].end)) ?? union
+            hi += 1
+        }
+        reserved.replaceSubrange(lo..<hi, with: [union])
     }
 
-    /// `memblock_phys_free` / `memblock_free`: the range is no longer reserved.
+    /// `memblock_phys_free` / `memblock_free`: the range is no longer reserved (only the
+    /// reserved ranges it overlaps change).
     public mutating func free(_ range: PhysRange) {
-        reserved = reserved.flatMap { $0.subtracting(range) }
+        var lo = 0, upper = reserved.count
+        while lo < upper {
+            let mid = lo + (upper - lo) / 2
+            if reserved[mid].end > range.start { upper = mid } else { lo = mid + 1 }
+        }
+        var hi = lo
+        while hi < reserved.count, reserved[hi].overlaps(range) { hi += 1 }
+        reserved.replaceSubrange(lo..<hi, with: reserved[lo..<hi].flatMap { $0.subtracting(range) })
     }
 
     /// Whether any reserved range overlaps `range` (`memblock_is_region_reserved`).
     public func isReserved(_ range: PhysRange) -> Bool {
-        reserved.contains { $0.overlaps(range) }
+        Memblock.anyOverlaps(reserved, range) { $0 }
+    }
+
+    /// Whether any memory region overlaps `range` (NOMAP included).
+    public func memoryOverlaps(_ range: PhysRange) -> Bool {
+        Memblock.anyOverlaps(memory, range) { $0.range }
+    }
+
+    /// Whether one of `sorted` (ordered, non-overlapping) overlaps `range`, by binary search: only
+    /// the first one that ends after `range.start` can.
+    private static func anyOverlaps<T>(_ sorted: [T], _ range: PhysRange, _ key: (T) -> PhysRange) -> Bool {
+        var lo = 0, hi = sorted.count
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if key(sorted[mid]).end > range.start { hi = mid } else { lo = mid + 1 }
+        }
+        return lo < sorted.count && key(sorted[lo]).overlaps(range)
     }
 
     // MARK: - allocation
@@ -326,8 +361,36 @@ extension Memblock {
             left -= n
             return left > 0
         }
-        for r in taken { reserve(r) }
-        return taken.sorted()
+        taken.sort()
+        reserve(sorted: taken)
+        return taken
+    }
+
+    /// `memblock_reserve` of each of `ranges` (sorted, non-overlapping): one merge of the two
+    /// sorted lists instead of an insertion per range (a run over a fragmented memory map can
+    /// take hundreds of thousands of pieces). Same result as reserving them one by one.
+    mutating func reserve(sorted ranges: [PhysRange]) {
+        var result: [PhysRange] = []
+        result.reserveCapacity(reserved.count + ranges.count)
+        var i = 0, j = 0
+        while i < reserved.count || j < ranges.count {
+            let next: PhysRange
+            if j == ranges.count || (i < reserved.count && reserved[i].start <= ranges[j].start) {
+                next = reserved[i]
+                i += 1
+            } else {
+                next = ranges[j]
+                j += 1
+            }
+            if next.isEmpty { continue }
+            // Overlapping or touching ranges join, as memblock_reserve merges them.
+            if let last = result.last, next.start <= last.end {
+                result[result.count - 1] = PhysRange(start: last.start, end: max(last.end, next.end)) ?? last
+            } else {
+                result.append(next)
+            }
+        }
+        reserved = result
     }
 
     /// memblock_cap_memory_range also drops the reservations above the cap.

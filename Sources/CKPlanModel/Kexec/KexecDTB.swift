@@ -45,7 +45,18 @@ public struct KexecDTBFacts: Sendable, Equatable {
         self.chosenPropertyLengths = chosenPropertyLengths
         self.kaslrSeedNonZero = kaslrSeedNonZero
         self.strings = strings
-        namesInStrings = Dictionary(uniqueKeysWithValues: Self.setNames.map { ($0, Self.contains(strings, Array($0.utf8) + [0])) })
+        // A NUL-terminated name is in the block where it ends one of the block's strings.
+        let names = Self.setNames.map { Array($0.utf8) }
+        var found = [Bool](repeating: false, count: names.count)
+        var start = 0
+        for (end, byte) in strings.enumerated() where byte == 0 {
+            let string = strings[start..<end]
+            for (i, name) in names.enumerated() where !found[i] && string.count >= name.count {
+                found[i] = string.suffix(name.count).elementsEqual(name)
+            }
+            start = end + 1
+        }
+        namesInStrings = Dictionary(uniqueKeysWithValues: zip(Self.setNames, found))
     }
 
     /// The names kexec-tools' and the kernel's /chosen edits may add.

@@ -509,9 +509,20 @@ private struct BreakFinder {
            let lost = g.units.first(where: { unit in !g.isUsable(unit) && segments.contains { $0.range.size >= unit.size } }) {
             found.append((firstStart, "memstart_addr \(Hex.short(g.memstartAddr)) is not \(ByteCount.human(lost.size)) aligned, so VA and PA never both align to \(article(lost))"))
         }
-        var merged: [UInt64: [String]] = [:]
-        for (at, reason) in found where !(merged[at]?.contains(reason) ?? false) { merged[at, default: []].append(reason) }
-        return merged.keys.sorted().map { LinearMap.Break(at: $0, reason: merged[$0]!.joined(separator: "; ")) }
+        // By address, reasons at one address in the order found, each once (a sort of the list
+        // rather than a dictionary of arrays: a map of 100,000 regions has as many breaks).
+        let order = found.indices.sorted { (found[$0].0, $0) < (found[$1].0, $1) }
+        var breaks: [LinearMap.Break] = []
+        var reasons: [String] = []
+        for (n, i) in order.enumerated() {
+            let (at, reason) = found[i]
+            if !reasons.contains(reason) { reasons.append(reason) }
+            if n + 1 == order.count || found[order[n + 1]].0 != at {
+                breaks.append(LinearMap.Break(at: at, reason: reasons.joined(separator: "; ")))
+                reasons.removeAll(keepingCapacity: true)
+            }
+        }
+        return breaks
     }
 
     private func unit(of run: LinearMap.Run) -> LinearMapGeometry.Unit {

@@ -1,6 +1,6 @@
 /// A JSON value with ordered object keys, so every document ckplan writes has a stable key order
 /// and is byte-identical for identical input (Foundation's encoder sorts or shuffles keys).
-public indirect enum JSON: Sendable, Equatable {
+public enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(UInt64)
