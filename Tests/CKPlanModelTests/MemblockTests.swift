@@ -72,6 +72,10 @@ import Testing
         m.reserve(range(0x4000_0000, 0x5000_0000))
         m.free(range(0x4400_0000, 0x4800_0000))
         #expect(m.reserved == [range(0x4000_0000, 0x4400_0000), range(0x4800_0000, 0x5000_0000)])
+        // memblock_free(base, 0) changes nothing, even inside a reserved range (found by
+        // Tests/Fuzz memblock against its per-MiB model: it used to split the range in two).
+        m.free(range(0x4100_0000, 0x4100_0000))
+        #expect(m.reserved == [range(0x4000_0000, 0x4400_0000), range(0x4800_0000, 0x5000_0000)])
     }
 
     @Test func bottomUpTakesLowestAlignedFit() {

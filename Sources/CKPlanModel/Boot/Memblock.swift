@@ -192,8 +192,10 @@ public struct Memblock: Sendable, Equatable {
     }
 
     /// `memblock_phys_free` / `memblock_free`: the range is no longer reserved (only the
-    /// reserved ranges it overlaps change).
+    /// reserved ranges it overlaps change). A size of 0 changes nothing (`memblock_isolate_range`
+    /// returns at once, mm/memblock.c); an empty range inside a reserved one must not split it.
     public mutating func free(_ range: PhysRange) {
+        guard !range.isEmpty else { return }
         var lo = 0, upper = reserved.count
         while lo < upper {
             let mid = lo + (upper - lo) / 2
