@@ -10,7 +10,8 @@ cmdline: every command line in Tests/Data/shared/cmdlines/crashkernel-cmdlines.j
          Scenarios/*/observed/observation.json, behind FuzzCmdline's 9-byte header
          (version index, System RAM little-endian)
 plan:    (cmdline, machine) pairs in FuzzPlan's format: 2-byte little-endian command-line length,
-         the command line, a flags byte, then a DTB or /proc/iomem text
+         the command line, a flags byte, a choice byte (profile and report), then a DTB or
+         /proc/iomem text; each of the twelve choices comes up about equally often
 """
 import glob, json, os, struct, subprocess, sys
 
@@ -97,7 +98,8 @@ def main():
             l = lines[i % len(lines)].encode()[:0xffff]
             name = (p.split(os.sep)[-3] if p.endswith("guest.dtb") else os.path.basename(p))
             flags = (i * 37) % 256 & ~0x0c   # kexec planned with kexec_load in every seed
-            put(f"plan-{i:03d}-{name}", struct.pack("<H", len(l)) + l + bytes([flags]) + compact(p))
+            choice = i % 12
+            put(f"plan-{i:03d}-{name}", struct.pack("<H", len(l)) + l + bytes([flags, choice]) + compact(p))
     elif target == "memblock":
         # add two regions of different flags, reserve across them, then carve and free.
         put("memblock-0", bytes([0, 0, 0, 40, 0, 0, 40, 64, 4, 4, 30, 50, 0, 2, 10, 20, 0x84, 4, 35, 45, 0, 5, 36, 38, 0]))

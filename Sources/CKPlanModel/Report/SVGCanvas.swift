@@ -149,6 +149,11 @@ struct SVGCanvas {
     /// characters XML cannot carry at all (C0 controls other than tab, LF, CR; U+FFFE, U+FFFF)
     /// written visibly as `\xNN` / `\u{NNNN}`.
     static func escape(_ s: String) -> String {
+        // Almost every string (numbers, names, sentences) is printable ASCII with nothing to
+        // escape: returned as it is, without a scalar-by-scalar copy.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != 0x26 && $0 != 0x3c && $0 != 0x3e && $0 != 0x22 && $0 != 0x27 }) {
+            return s
+        }
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for scalar in s.unicodeScalars {
