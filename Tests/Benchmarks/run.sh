@@ -7,7 +7,8 @@
 #   Tests/Benchmarks/run.sh scaling    64 GiB and 64 TiB machines, 1,000 RAM blocks each: ratio of plan times
 #   Tests/Benchmarks/run.sh big        a 100,000-region /proc/iomem: plan time
 #   Tests/Benchmarks/run.sh memory     peak RSS (/usr/bin/time -v) of each of the plans above
-#   Tests/Benchmarks/run.sh batch      plans per second over 1,000 generated iomem files (in process)
+#   Tests/Benchmarks/run.sh batch      plans per second over 1,000 generated iomem files: `ckplan plan
+#                                      --batch DIR --format json` (JSON lines), and in process
 #   Tests/Benchmarks/run.sh all
 #
 # Release builds: the project's `ckplan` as `swift build -c release` makes it (the Swift runtime
@@ -95,8 +96,12 @@ fi
 
 if [ "$what" = batch ] || [ "$what" = all ]; then
     if "$ckplan" plan --help 2>&1 | grep -q -- --batch; then
-        $N hyperfine -N -i --runs 3 --export-json work/batch.json "$ckplan plan --batch work/batch $cmd" >&2
-        echo "batch (ckplan plan --batch): $(python3 -c "print(f'{1000 / $(mean work/batch.json 0):.0f}')") plans/s"
+        # JSON lines (one ckplan/plan/1 document per file), as a fleet CI would read them.
+        $N hyperfine -N -i --warmup 1 --runs 5 --export-json work/batch.json \
+            "$ckplan plan --batch work/batch --format json $cmd" >&2
+        echo "batch (ckplan plan --batch --format json, 1,000 files): $(python3 -c "print(f'{1000 / $(mean work/batch.json 0):.0f}')") plans/s"
+        "$ckplan" plan --batch work/batch --format json $cmd >work/batch.jsonl || true
+        echo "batch output: $(wc -l <work/batch.jsonl) JSON lines, $(python3 -c "import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)))" work/batch.jsonl) parse"
     else
         echo "batch: ckplan plan has no --batch; in-process loop through Planner.plan:"
     fi
