@@ -41,6 +41,15 @@ public struct BootRules: Sendable, Equatable {
     public var sectionUsageHeader: UInt64
     /// LPA2 (52-bit VA/PA with 4K/16K granules) exists from 6.9 (arch/arm64 "LPA2 support" series).
     public var lpa2: Bool
+    /// How many `/chosen/linux,usable-memory-range` entries a capture kernel uses: the first
+    /// caps memory, the others are added. One up to 5.18 (arch/arm64/mm/init.c
+    /// `fdt_enforce_memory_region`); `MAX_USABLE_RANGES` 2 from 5.19, when the crash kernel
+    /// got a low and a high region (drivers/of/fdt.c `early_init_dt_check_for_usable_mem_range`).
+    public var usableMemoryRanges: Int
+    /// A dynamic `/reserved-memory` region with `no-map` leaves memory (`memblock_remove`: a
+    /// hole) rather than being marked MEMBLOCK_NOMAP. Read in 5.10.262's
+    /// drivers/of/of_reserved_mem.c `early_init_dt_alloc_reserved_memory_arch`; 5.15 marks it.
+    public var dynamicNoMapRemoves: Bool
     /// Whether the structure sizes above were measured on this release (6.1.192, 6.12.107) or
     /// borrowed from the nearest one.
     public var estimatedSizes: Bool
@@ -63,6 +72,8 @@ public struct BootRules: Sendable, Equatable {
             reservedMemArrayEntry: v >= KernelVersion(6, 12) ? 48 : nil,
             sectionUsageHeader: 8 + 16,
             lpa2: v >= KernelVersion(6, 9),
+            usableMemoryRanges: v >= KernelVersion(5, 19) ? 2 : 1,
+            dynamicNoMapRemoves: v < KernelVersion(5, 15),
             estimatedSizes: !(v.series == "6.1" || v.series == "6.12"))
     }
 }

@@ -180,10 +180,15 @@ public struct BootSimulation: Sendable {
             if bank.noMap { flags.insert(.noMap) }
             mb.add(r, flags: flags, nid: bank.numaNode ?? 0)
         }
-        // linux,usable-memory-range (a capture kernel's DT): cap to the first, add the second.
+        // linux,usable-memory-range (a capture kernel's DT): cap to the first range, add the
+        // second from 5.19 (early_init_dt_check_for_usable_mem_range, drivers/of/fdt.c), which
+        // stops at the first empty one.
         if let first = input.machine.chosen.usableMemoryRange.first {
-            for r in mb.memory.map(\.range) { for piece in r.subtracting(first) { mb.remove(piece) } }
-            for extra in input.machine.chosen.usableMemoryRange.dropFirst().prefix(1) { mb.add(extra, nid: 0) }
+            mb.capMemoryRange(base: first.start, size: first.size)
+            for extra in input.machine.chosen.usableMemoryRange.dropFirst().prefix(rules.usableMemoryRanges - 1) {
+                guard !extra.isEmpty else { break }
+                mb.add(extra, nid: 0)
+            }
         }
         if let fdt = input.boot.fdt {
             mb.reserve(fdt)
@@ -209,17 +214,20 @@ public struct BootSimulation: Sendable {
         // memory from the bottom, then the kernel image is added back.
         if let value = cmdline.last(named: "mem")?.value {
             let limit = MemParse.memparse(value, from: 0).value & ~(pageSize - 1)
-            var kept: UInt64 = 0
-            var cap: UInt64 = .max
-            for r in mb.memory where cap == .max {
-                if r.range.size >= limit - kept { cap = r.range.start + (limit - kept) } else { kept += r.range.size }
+            // memblock_mem_limit_remove_map: nothing for a limit of 0; __find_max_addr counts
+            // every region (NOMAP too) from the bottom; a limit beyond all memory changes nothing;
+            // else memblock_cap_memory_range(0, max_addr), which keeps NOMAP regions above.
+            var left = limit
+            var cap: UInt64?
+            for r in mb.memory where limit > 0 && cap == nil {
+                if left <= r.range.size { cap = r.range.start + left } else { left -= r.range.size }
             }
-            if cap != .max, let above = PhysRange(start: cap, end: .max) {
-                mb.remove(above)
-                mb.truncateReserved(below: cap)
-                if let image = PhysRange(start: text, end: imageEnd) { mb.add(image, nid: 0) }
+            if let cap {
+                mb.capMemoryRange(base: 0, size: cap)
                 sim.steps.append(BootStep("mem=\(String(decoding: value, as: UTF8.self)) removes memory above \(Hex.short(cap))", "memblock_mem_limit_remove_map", []))
             }
+            // arm64_memblock_init adds the kernel image back whenever mem= is given.
+            if let image = PhysRange(start: text, end: imageEnd) { mb.add(image, nid: 0) }
         }
         if let initrd = input.boot.initrd {
             let base = initrd.start / pageSize * pageSize
@@ -405,7 +413,7 @@ public struct BootSimulation: Sendable {
                 continue
             }
             if node.noMap {
-                if version < KernelVersion(5, 15) {
+                if BootRules.rules(for: version).dynamicNoMapRemoves {
                     // 5.10: a dynamic no-map region is removed from memory (a hole, not NOMAP).
                     mb.remove(r)
                 } else {

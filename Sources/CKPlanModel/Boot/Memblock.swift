@@ -395,17 +395,29 @@ extension Memblock {
         reserved = result
     }
 
-    /// memblock_cap_memory_range also drops the reservations above the cap.
-    public mutating func truncateReserved(below cap: UInt64) {
-        guard let above = PhysRange(start: cap, end: .max) else { return }
-        free(above)
+    /// `memblock_cap_memory_range(base, size)` (mm/memblock.c): every memory region outside
+    /// [base, base + size) leaves memory except NOMAP ones (`memblock_isolate_range` splits
+    /// regions at the edges, then the loops skip `memblock_is_nomap`), and the reservations
+    /// outside it are dropped. A size of 0, or no memory yet, changes nothing.
+    public mutating func capMemoryRange(base: UInt64, size: UInt64) {
+        guard size > 0, !memory.isEmpty else { return }
+        // memblock_cap_size: the range stops at PHYS_ADDR_MAX.
+        let end = base &+ min(size, UInt64.max &- base)
+        guard let keep = PhysRange(start: base, end: end) else { return }
+        for region in memory where !region.flags.contains(.noMap) {
+            for outside in region.range.subtracting(keep) { remove(outside) }
+        }
+        if let below = PhysRange(start: 0, end: base) { free(below) }
+        if let above = PhysRange(start: end, end: .max) { free(above) }
     }
 }
 
 extension PhysRange {
     /// `self` minus `other`: zero, one or two pieces, in address order.
     public func subtracting(_ other: PhysRange) -> [PhysRange] {
-        guard overlaps(other) else { return isEmpty ? [] : [self] }
+        // `overlaps` counts an empty range strictly inside as overlapping (as the kernel's
+        // memblock_addrs_overlap does); taking nothing away must not cut `self` there.
+        guard overlaps(other), !other.isEmpty else { return isEmpty ? [] : [self] }
         var pieces: [PhysRange] = []
         if start < other.start, let low = PhysRange(start: start, end: other.start) { pieces.append(low) }
         if other.end < end, let high = PhysRange(start: other.end, end: end) { pieces.append(high) }
