@@ -147,7 +147,7 @@ private struct Reader {
             }
             reservedRanges += max(r.reg.count, 1)
             guard reservedRanges <= InputLimits.reservedRanges else {
-                throw InputError(file: file, location: .byteOffset(node.property("reg")?.offset ?? node.properties.first?.offset ?? 0),
+                throw InputError(file: file, location: .byteOffset(node.property("reg")?.offset ?? node.offset),
                                  message: "\(node.path): more than \(InputLimits.reservedRanges) reserved ranges in /reserved-memory; ckplan reads at most that many")
             }
             machine.reservedMemory.append(r)
@@ -250,9 +250,10 @@ private struct Reader {
     /// the ancestors' `dma-ranges` (missing or empty = 1:1), as `of_translate_dma_address` does.
     mutating func readDMALimit() throws(InputError) {
         var limit: UInt64? = nil
+        var walk = DMARangesWalk()
         var stack = [0]
         while let index = stack.popLast() {
-            if let end = try maxCPUAddress(of: index) {
+            if let end = try maxCPUAddress(of: index, &walk) {
                 limit = min(limit ?? .max, end)
             }
             // Through the array, not a copy of each node: a board DT has hundreds of nodes.
@@ -263,20 +264,40 @@ private struct Reader {
         machine.dmaMaxCPUAddress = limit
     }
 
-    /// The highest CPU address reachable through this node's own `dma-ranges`, if it has any.
-    func maxCPUAddress(of index: Int) throws(InputError) -> UInt64? {
-        guard let prop = tree.nodes[index].property("dma-ranges"), !prop.value.isEmpty else { return nil }
+    /// Each node's `dma-ranges`, decoded once, and how many entries the walk has decoded: a
+    /// node's entries are each translated through every ancestor's, so the work grows with the
+    /// square of the entries (InputLimits.dmaRangesEntries bounds it).
+    struct DMARangesWalk {
+        var decoded: [Int: [RangeEntry]] = [:]
+        var entries = 0
+    }
+
+    /// `dma-ranges` of `index` (nil when absent or empty), decoded once per walk.
+    func dmaRanges(of index: Int, parent: Int?, _ walk: inout DMARangesWalk) throws(InputError) -> [RangeEntry]? {
+        if let known = walk.decoded[index] { return known }
         let node = tree.nodes[index]
-        guard let parent = node.parent else {
-            // The root has no parent bus to translate into; treat its parent side as CPU addresses.
-            return try entries(prop, node: node, na: addressCells(of: index), pna: addressCells(of: index), ns: sizeCells(of: index))
-                .map { $0.parent &+ $0.size &- 1 }.max()
+        guard let prop = node.property("dma-ranges"), !prop.value.isEmpty else { return nil }
+        // The root has no parent bus to translate into; its parent side is CPU addresses.
+        let decoded = try entries(prop, node: node, na: addressCells(of: index), pna: addressCells(of: parent ?? index),
+                                  ns: sizeCells(of: index))
+        walk.entries += decoded.count
+        guard walk.entries <= InputLimits.dmaRangesEntries else {
+            throw InputError(file: file, location: .byteOffset(prop.offset),
+                             message: "\(node.path): more than \(InputLimits.dmaRangesEntries) dma-ranges entries in the tree; ckplan reads at most that many (real device trees have a few)")
         }
+        walk.decoded[index] = decoded
+        return decoded
+    }
+
+    /// The highest CPU address reachable through this node's own `dma-ranges`, if it has any.
+    func maxCPUAddress(of index: Int, _ walk: inout DMARangesWalk) throws(InputError) -> UInt64? {
+        let parent = tree.nodes[index].parent
+        guard let own = try dmaRanges(of: index, parent: parent, &walk) else { return nil }
+        guard let parent else { return own.map { $0.parent &+ $0.size &- 1 }.max() }
         var cpuEnd: UInt64 = 0
         var any = false
-        for e in try entries(prop, node: node, na: addressCells(of: index), pna: addressCells(of: parent), ns: sizeCells(of: index))
-        where e.size > 0 {
-            guard let cpu = try translateToCPU(e.parent, bus: parent) else { continue }
+        for e in own where e.size > 0 {
+            guard let cpu = try translateToCPU(e.parent, bus: parent, &walk) else { continue }
             let (end, overflow) = cpu.addingReportingOverflow(e.size - 1)
             any = true
             cpuEnd = max(cpuEnd, overflow ? .max : end)
@@ -286,13 +307,11 @@ private struct Reader {
 
     /// Translates an address on the bus below `bus` up to the CPU, through the `dma-ranges` of
     /// `bus` and each of its ancestors except the root. nil when an entry does not cover it.
-    func translateToCPU(_ address: UInt64, bus: Int) throws(InputError) -> UInt64? {
+    func translateToCPU(_ address: UInt64, bus: Int, _ walk: inout DMARangesWalk) throws(InputError) -> UInt64? {
         var address = address
         var current = bus
         while let parent = tree.nodes[current].parent {
-            let node = tree.nodes[current]
-            if let prop = node.property("dma-ranges"), !prop.value.isEmpty {
-                let map = try entries(prop, node: node, na: addressCells(of: current), pna: addressCells(of: parent), ns: sizeCells(of: current))
+            if let map = try dmaRanges(of: current, parent: parent, &walk) {
                 guard let hit = map.first(where: { address >= $0.child && address - $0.child < $0.size }) else { return nil }
                 address = hit.parent &+ (address - hit.child)
             }

@@ -41,7 +41,9 @@ public enum IomemReader {
 
     private static func resources(_ utf8: UnsafeBufferPointer<UInt8>, file: String) throws(InputError) -> [Resource] {
         var result: [Resource] = []
-        result.reserveCapacity(utf8.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 } + 1)
+        // At most one resource per line, and no more lines than the limit: a file of 64 MiB of
+        // newlines must not ask for gigabytes before the limit refuses it.
+        result.reserveCapacity(min(utf8.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 }, InputLimits.iomemLines) + 1)
         // Indents of the currently open ancestors, outermost first.
         var indents: [Int] = []
         var lineNumber = 0

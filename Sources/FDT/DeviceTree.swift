@@ -19,6 +19,8 @@ public struct DeviceTree: Sendable {
         public var children: [Int]
         /// Properties in structure-block order.
         public var properties: ArraySlice<Property>
+        /// Byte offset of the node's FDT_BEGIN_NODE tag in the blob, for diagnostics.
+        public var offset: Int
 
         /// The property with this name, if present.
         public func property(_ name: String) -> Property? {
@@ -43,9 +45,14 @@ public struct DeviceTree: Sendable {
     }
 
     /// Nodes nested deeper than this are refused: `unflatten_dt_nodes` (drivers/of/fdt.c)
-    /// skips every node at depth `FDT_MAX_DEPTH` (64) or more, the root being depth 0, so no
-    /// working DT has one; and each level lengthens every path below it.
-    public static let maximumDepth = 63
+    /// skips every node at depth `FDT_MAX_DEPTH - 1` (63) or more, the root being depth 0
+    /// (`FDT_MAX_DEPTH` itself before 2f945a792f67, 6.0, which stable kernels took too), so
+    /// no working DT has one; and each level lengthens every path below it.
+    public static let maximumDepth = 62
+    /// Bytes of all node paths together (each path is built from its parent's): a long name
+    /// above many nodes would otherwise multiply into gigabytes. Real trees have a few
+    /// hundred KiB.
+    public static let maximumPathBytes = 1 << 26
     /// More nodes than this are refused: real device trees have a few thousand, and a blob of
     /// tiny nodes would otherwise take seconds to read.
     public static let maximumNodes = 1 << 20
@@ -147,6 +154,7 @@ public struct DeviceTree: Sendable {
         var namesByOffset = [String?](repeating: nil, count: stringsSize <= 1 << 16 ? stringsSize : 0)
         var names: [UInt32: String] = [:]
         var stack: [Int] = []
+        var pathBytes = 0
         var takingProperties = false
         // The structure starts with the root node: libfdt says what is wrong when it does not
         // (fdt_check_full lets a lone FDT_END through).
@@ -169,7 +177,7 @@ public struct DeviceTree: Sendable {
                 next = (offset + 4 + nul + 1 + 3) & ~3
                 guard stack.count <= DeviceTree.maximumDepth else {
                     throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at,
-                                   detail: "node \(name) is nested \(stack.count) levels below the root; the kernel does not unflatten nodes that deep (FDT_MAX_DEPTH 64, drivers/of/fdt.c)")
+                                   detail: "node \(name) is nested \(stack.count) levels below the root; the kernel does not unflatten nodes that deep (depth >= FDT_MAX_DEPTH - 1, drivers/of/fdt.c)")
                 }
                 guard nodes.count < DeviceTree.maximumNodes else {
                     throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at,
@@ -177,8 +185,13 @@ public struct DeviceTree: Sendable {
                 }
                 let parent = stack.last
                 let path = DeviceTree.path(parent.map { nodes[$0].path == "/" ? "" : nodes[$0].path } ?? "", name)
+                pathBytes += path.utf8.count
+                guard pathBytes <= DeviceTree.maximumPathBytes else {
+                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at,
+                                   detail: "the paths of the nodes up to this one take more than \(DeviceTree.maximumPathBytes) bytes; ckplan reads at most that many (real device trees take a few hundred KiB)")
+                }
                 let index = nodes.count
-                nodes.append(Node(name: name, path: path, parent: parent, children: [], properties: []))
+                nodes.append(Node(name: name, path: path, parent: parent, children: [], properties: [], offset: at))
                 propertyRanges.append(properties.count..<properties.count)
                 if let parent { nodes[parent].children.append(index) }
                 stack.append(index)

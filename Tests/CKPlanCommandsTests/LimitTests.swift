@@ -97,20 +97,47 @@ import Testing
                 b.end()
             }
         }, extension_: "dtb", message: "/memory@100000000: more than 262144 RAM ranges; ckplan plans at most that many"),
-        Case(name: "dtb nested 64 levels", write: {
+        Case(name: "dtb nested 63 levels", write: {
             Blob.machine { b in
-                for i in 1...64 { b.begin("n\(i)") }
-                for _ in 1...64 { b.end() }
+                for i in 1...63 { b.begin("n\(i)") }
+                for _ in 1...63 { b.end() }
             }
-        }, extension_: "dtb", message: "node n64 is nested 64 levels below the root; the kernel does not unflatten nodes that deep (FDT_MAX_DEPTH 64, drivers/of/fdt.c)"),
+        }, extension_: "dtb", message: "node n63 is nested 63 levels below the root; the kernel does not unflatten nodes that deep (depth >= FDT_MAX_DEPTH - 1, drivers/of/fdt.c)"),
         Case(name: "dtb over 1,048,576 nodes", write: {
+            // The root, the memory node and 2^20 - 1 more: one node past the limit.
             Blob.machine { b in
-                for i in 0..<(1 << 20) {
+                for i in 0..<((1 << 20) - 1) {
                     b.begin("n\(i)")
                     b.end()
                 }
             }
         }, extension_: "dtb", message: "more than 1048576 nodes; ckplan reads at most that many (real device trees have a few thousand)"),
+        Case(name: "dtb node paths over 64 MiB", write: {
+            // A 1 MiB name above 64 children: 1.1 MB of blob, 65 MiB of paths.
+            Blob.machine { b in
+                b.begin(String(repeating: "a", count: 1 << 20))
+                for i in 0..<64 {
+                    b.begin("b\(i)")
+                    b.end()
+                }
+                b.end()
+            }
+        }, extension_: "dtb", message: "the paths of the nodes up to this one take more than 67108864 bytes; ckplan reads at most that many (real device trees take a few hundred KiB)"),
+        Case(name: "dtb over 4,096 dma-ranges entries", write: {
+            // A bus with 4,097 one-to-one entries (1 + 2 + 1 cells: the root has 2 address cells).
+            Blob.machine { b in
+                b.begin("bus")
+                b.property("#address-cells", Blob.be32(1))
+                b.property("#size-cells", Blob.be32(1))
+                var entries: [UInt8] = []
+                for i in 0..<UInt32(4097) {
+                    let address: [UInt8] = Blob.be32(i << 16)
+                    entries += address + Blob.be32(0) + address + Blob.be32(0x1_0000)
+                }
+                b.property("dma-ranges", entries)
+                b.end()
+            }
+        }, extension_: "dtb", message: "/bus: more than 4096 dma-ranges entries in the tree; ckplan reads at most that many (real device trees have a few)"),
         Case(name: "dtb over 4,096 reserved ranges", write: {
             Blob.machine { $0.reservedMemory(count: 4097) }
         }, extension_: "dtb", message: "/reserved-memory/r4096: more than 4096 reserved ranges in /reserved-memory; ckplan reads at most that many"),
@@ -158,13 +185,19 @@ import Testing
         #expect(r.stderr.filter { $0 == "\n" }.count == 1)
     }
 
-    /// At the limit, the input is read: 63 levels below the root, 4,096 reserved ranges.
+    /// At the limit, the input is read: 62 levels below the root, 4,096 reserved ranges and
+    /// 1,048,576 nodes in all.
     @Test func atTheLimitIsRead() throws {
-        let deepest = Case(name: "63 levels", write: {
+        let deepest = Case(name: "62 levels", write: {
             Blob.machine { b in
-                for i in 1...63 { b.begin("n\(i)") }
-                for _ in 1...63 { b.end() }
+                for i in 1...62 { b.begin("n\(i)") }
+                for _ in 1...62 { b.end() }
                 b.reservedMemory(count: 4096)
+                // root + memory + 62 + reserved-memory and its 4,096 children, then fill up.
+                for i in 0..<((1 << 20) - 2 - 62 - 1 - 4096) {
+                    b.begin("f\(i)")
+                    b.end()
+                }
             }
         }, extension_: "dtb", message: "")
         let url = try Self.temporaryFile(deepest)

@@ -16,4 +16,8 @@ public enum InputLimits {
     /// plus the `reg` entries and dynamic sizes of `/reserved-memory` children. Real trees have
     /// a few dozen (6.1's kernel keeps 64 reserved-memory regions); each is one memblock_reserve.
     public static let reservedRanges = 1 << 12
+    /// `dma-ranges` entries in the whole device tree: each entry of a bus is translated
+    /// through the entries of every bus above it, so the work grows with their square. Real
+    /// trees have a handful (one or two per bus).
+    public static let dmaRangesEntries = 1 << 12
 }
