@@ -74,6 +74,8 @@ import Testing
         let names = ["System RAM", "reserved", "Kernel code", "Crash kernel", "", "  PCI Bus 0000:00 ", "pcie@1f0000000", "Ré", "ä-b:c", "#x"]
         func number() -> String {
             var digits = String(UInt64.random(in: 0...UInt64.max, using: &rng) >> UInt64.random(in: 0...63, using: &rng), radix: 16)
+            // Now and then more than 16 significant digits: a value that does not fit in 64 bits.
+            if Int.random(in: 0..<30, using: &rng) == 0 { digits = String(Int.random(in: 1...15, using: &rng), radix: 16) + String(repeating: "f", count: 16) }
             if Int.random(in: 0..<4, using: &rng) == 0 { digits = String(repeating: "0", count: Int.random(in: 1...6, using: &rng)) + digits }
             if Int.random(in: 0..<6, using: &rng) == 0 { digits = digits.uppercased() }
             if Int.random(in: 0..<40, using: &rng) == 0 { digits += ["g", "é", " 1", ""].randomElement(using: &rng)! }
