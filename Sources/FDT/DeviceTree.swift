@@ -101,6 +101,7 @@ public struct DeviceTree: Sendable {
     /// `fdt` is the aligned copy of `bytes`.
     private init(validated fdt: UnsafeRawPointer, bytes: [UInt8]) throws(FDTError) {
         let count = bytes.count
+        try DeviceTree.checkPropertyLengths(fdt, count: count)
         let rc = fdt_check_full(fdt, count)
         if rc != 0 {
             throw FDTError(code: -rc, function: "fdt_check_full", offset: FDTError.headerOffset(of: -rc))
@@ -238,6 +239,39 @@ public struct DeviceTree: Sendable {
             offset = next
         }
         for (index, range) in propertyRanges.enumerated() { nodes[index].properties = properties[range] }
+    }
+
+    /// Walks the structure block's tags once before libfdt does, and refuses a property whose
+    /// length is 2 GiB or more or runs past the block. libfdt 1.6.1's `fdt_next_tag` adds the
+    /// length to an `int` offset: 0xffffffff wraps it forward by 7 (fdt_check_full then accepts
+    /// the blob), and 0xfffffff4 brings it back to the property's own tag, so `fdt_check_full`
+    /// loops for ever (both found by Tests/Fuzz dtb). Every step here moves forward, so this ends.
+    /// A blob whose header libfdt refuses is left to `fdt_check_full` to name.
+    private static func checkPropertyLengths(_ fdt: UnsafeRawPointer, count: Int) throws(FDTError) {
+        guard fdt_check_header(fdt) == 0, Int(ckplan_fdt_totalsize(fdt)) <= count else { return }
+        let base = Int(ckplan_fdt_off_dt_struct(fdt))
+        let end = min(ckplan_fdt_version(fdt) >= 17 ? base + Int(ckplan_fdt_size_dt_struct(fdt)) : count, count)
+        func word(_ at: Int) -> UInt32? {
+            at + 4 <= end ? UInt32(bigEndian: fdt.loadUnaligned(fromByteOffset: at, as: UInt32.self)) : nil
+        }
+        var at = base
+        while let tag = word(at) {
+            switch Int32(bitPattern: tag) {
+            case FDT_BEGIN_NODE:
+                guard let nul = UnsafeRawBufferPointer(start: fdt + at + 4, count: end - at - 4).firstIndex(of: 0) else { return }
+                at = (at + 4 + nul + 1 + 3) & ~3
+            case FDT_PROP:
+                guard let length = word(at + 4) else { return }
+                guard length < 0x8000_0000, at + 12 + Int(length) <= end else {
+                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at)
+                }
+                at = (at + 12 + Int(length) + 3) & ~3
+            case FDT_END_NODE, FDT_NOP:
+                at += 4
+            default:
+                return  // FDT_END, or a tag fdt_check_full refuses
+            }
+        }
     }
 
     /// `parent + "/" + name` in one allocation (a blob has hundreds of nodes).

@@ -29,6 +29,15 @@ import Testing
         0x61, 0x00,
     ]
 
+    /// The same 86 bytes with a length field of 0xfffffff4: fdt_next_tag's offset comes back to
+    /// the property's own tag, and libfdt 1.6.1's fdt_check_full loops for ever (checked with a
+    /// five-line C program against Debian's libfdt: killed by `timeout`). Found by Tests/Fuzz dtb
+    /// as a 2,663-byte timeout, 8.7M executions into the final round. ckplan must refuse it
+    /// before libfdt walks it; if that check goes, this test hangs.
+    static let propertyLengthBackToItsTag: [UInt8] = propertyLengthMinusOne.enumerated().map { i, byte in
+        (68..<72).contains(i) ? [0xff, 0xff, 0xff, 0xf4][i - 68] : byte
+    }
+
     /// A 72-byte version 7 DTB: header, an empty memory-reservation block, a root node with an
     /// empty name, FDT_END_NODE, FDT_END. Before version 16 node names are full paths; libfdt
     /// 1.6.1's fdt_get_name finds no '/' in the root's empty name and returns NULL, and
@@ -69,5 +78,12 @@ import Testing
         }
         #expect(input.location == .byteOffset(64))
         #expect(input.message.contains("corrupt structure block"))
+    }
+
+    @Test func propertyLengthThatLoopsLibfdtIsRefusedBeforeLibfdtWalks() throws {
+        #expect(Self.propertyLengthBackToItsTag[64..<72] == [0, 0, 0, 3, 0xff, 0xff, 0xff, 0xf4])
+        let error = try #require(throws: FDTError.self) { try DeviceTree(bytes: Self.propertyLengthBackToItsTag) }
+        #expect(error.name == "FDT_ERR_BADSTRUCTURE")
+        #expect(error.offset == 64)
     }
 }
