@@ -223,11 +223,8 @@ private struct Reader {
         }
         // Up to two ranges are used (drivers/of/fdt.c MAX_USABLE_RANGES, 5.19+).
         if let p = chosen.property("linux,usable-memory-range") {
+            // All entries: how many a kernel uses depends on its version (BootRules.usableMemoryRanges).
             machine.chosen.usableMemoryRange = try ranges(p, node: chosen, addressCells: rootAddressCells, sizeCells: rootSizeCells)
-            if machine.chosen.usableMemoryRange.count > 2 {
-                machine.notes.append(Note(.warning, "/chosen: linux,usable-memory-range has \(machine.chosen.usableMemoryRange.count) ranges; the kernel uses the first two"))
-                machine.chosen.usableMemoryRange.removeLast(machine.chosen.usableMemoryRange.count - 2)
-            }
         }
         if machine.chosen.elfcorehdr != nil || !machine.chosen.usableMemoryRange.isEmpty {
             machine.notes.append(Note(.warning, "/chosen has linux,elfcorehdr or linux,usable-memory-range: this is a capture kernel's device tree"))

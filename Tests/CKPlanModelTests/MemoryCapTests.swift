@@ -66,6 +66,8 @@ import Testing
         #expect(v612.memblock.memory.map(\.range) == [r(0x4800_0000, 0x4c00_0000), r(0x9000_0000, 0xa000_0000)])
         let v515 = boot("", usable: usable, profile: .upstream(KernelVersion(5, 15)))
         #expect(v515.memblock.memory.map(\.range) == [r(0x9000_0000, 0xa000_0000)])
+        #expect(v515.notes.map(\.message) == ["/chosen: linux,usable-memory-range has 2 ranges; this kernel reads the first 1"])
+        #expect(v612.notes.isEmpty)
     }
 
     @Test func memZeroRemovesNothing() {

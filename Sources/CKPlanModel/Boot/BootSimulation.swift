@@ -184,6 +184,10 @@ public struct BootSimulation: Sendable {
         // second from 5.19 (early_init_dt_check_for_usable_mem_range, drivers/of/fdt.c), which
         // stops at the first empty one.
         if let first = input.machine.chosen.usableMemoryRange.first {
+            let usable = input.machine.chosen.usableMemoryRange.count
+            if usable > rules.usableMemoryRanges {
+                sim.notes.append(Note(.warning, "/chosen: linux,usable-memory-range has \(usable) ranges; this kernel reads the first \(rules.usableMemoryRanges)"))
+            }
             mb.capMemoryRange(base: first.start, size: first.size)
             for extra in input.machine.chosen.usableMemoryRange.dropFirst().prefix(rules.usableMemoryRanges - 1) {
                 guard !extra.isEmpty else { break }
