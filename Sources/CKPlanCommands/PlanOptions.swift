@@ -68,12 +68,12 @@ struct PlanOptions: ParsableArguments {
     @Flag(name: .customLong("no-kexec"), help: "Do not plan the kexec segments.")
     var noKexec = false
 
-    enum LoadMethod: String, ExpressibleByArgument, CaseIterable {
+    enum LoadMethod: String, ArgumentChoice {
         case kexecLoad = "kexec_load"
         case kexecFileLoad = "kexec_file_load"
     }
 
-    enum BootPreset: String, ExpressibleByArgument, CaseIterable {
+    enum BootPreset: String, ArgumentChoice {
         case qemuVirt = "qemu-virt"
     }
 
