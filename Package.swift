@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Data flows one way: readers (FDT, iomem) -> machine model -> kernel profile -> boot simulation /
-// reservation -> linear map -> kexec plan -> report. C (libfdt) is visible in CLibfdt and FDT only.
+// reservation -> linear map -> kexec plan -> report. C (libfdt) is visible in CLibfdt and FDT only
+// (and to the reader tests, which hold FDT's structure walk to libfdt's fdt_check_full).
 let package = Package(
     name: "ckplan",
     products: [
@@ -34,7 +35,7 @@ let package = Package(
         ),
         .executableTarget(name: "ckplan", dependencies: ["CKPlanCommands"]),
         .testTarget(name: "CKPlanModelTests", dependencies: ["CKPlanModel"]),
-        .testTarget(name: "CKPlanReadersTests", dependencies: ["CKPlanReaders", "CKPlanModel", "FDT"]),
+        .testTarget(name: "CKPlanReadersTests", dependencies: ["CKPlanReaders", "CKPlanModel", "FDT", "CLibfdt"]),
         .testTarget(name: "CKPlanCommandsTests", dependencies: ["CKPlanCommands", "CKPlanModel", "CKPlanReaders"]),
     ],
     swiftLanguageModes: [.v6]

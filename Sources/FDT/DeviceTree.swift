@@ -2,8 +2,8 @@ import CLibfdt
 
 /// A flattened device tree, validated by libfdt and read into Swift values.
 ///
-/// The blob is checked once with `fdt_check_full` and then walked once, its tags read directly
-/// (bounds-checked again); every node is recorded with its properties. Versions 16 and 17 only. Property values are slices of the
+/// libfdt checks the header; the structure block is then validated and read in one forward
+/// walk, its tags read directly; every node is recorded with its properties. Versions 16 and 17 only. Property values are slices of the
 /// caller's byte array (no copy per property), so no pointer into C memory outlives `init` and
 /// the value is freely `Sendable`. This is the only type in ckplan that talks to libfdt.
 public struct DeviceTree: Sendable {
@@ -75,15 +75,16 @@ public struct DeviceTree: Sendable {
     public init(bytes: [UInt8]) throws(FDTError) {
         // A header needs 40 bytes; libfdt would say TRUNCATED too, but only after reading them.
         guard bytes.count >= 40 else {
-            throw FDTError(code: FDT_ERR_TRUNCATED, function: "fdt_check_full", offset: bytes.count)
+            throw FDTError(code: FDT_ERR_TRUNCATED, function: "fdt_check_header", offset: bytes.count,
+                           detail: "the blob is \(bytes.count) bytes; a device tree header takes 40 (FDT_ERR_TRUNCATED)")
         }
-        // Versions before 16 hold full paths as node names, and libfdt 1.6.1's fdt_check_full
-        // reads the root's name through a null pointer when it has no '/' (found by Tests/Fuzz
-        // dtb). dtc writes version 17; older blobs are refused before libfdt sees them.
+        // Versions before 16 hold full paths as node names and align long property values to
+        // 8 bytes, which the walk below does not read; libfdt 1.6.1's fdt_check_full even
+        // crashes on some (a null name pointer, found by Tests/Fuzz dtb). dtc writes version 17.
         let field = { (at: Int) in bytes[at..<at + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
         if field(0) == 0xd00d_feed, field(20) < 16 {
-            throw FDTError(code: FDT_ERR_BADVERSION, function: "fdt_check_full", offset: 20,
-                           detail: "device tree version \(field(20)): ckplan reads versions 16 and 17 (libfdt 1.6.1 crashes on some older blobs; dtc writes 17)")
+            throw FDTError(code: FDT_ERR_BADVERSION, function: "fdt_check_header", offset: 20,
+                           detail: "device tree version \(field(20)): ckplan reads versions 16 and 17 (older blobs name nodes by full path; dtc writes 17)")
         }
         var words = [UInt64](repeating: 0, count: (bytes.count + 7) / 8)
         words.withUnsafeMutableBytes { raw in
@@ -91,7 +92,7 @@ public struct DeviceTree: Sendable {
         }
         let result: Result<DeviceTree, FDTError> = words.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else {
-                return .failure(FDTError(code: FDT_ERR_TRUNCATED, function: "fdt_check_full", offset: 0))
+                return .failure(FDTError(code: FDT_ERR_TRUNCATED, function: "fdt_check_header", offset: 0))
             }
             return Result { () throws(FDTError) in try DeviceTree(validated: base, bytes: bytes) }
         }
@@ -99,22 +100,35 @@ public struct DeviceTree: Sendable {
     }
 
     /// `fdt` is the aligned copy of `bytes`.
+    ///
+    /// libfdt checks the header (`fdt_check_header`: magic, versions, every block inside
+    /// `totalsize`), the memory reservation block, the root's name and each property's name in
+    /// the strings block. The structure block is validated here, in the one forward pass that
+    /// reads it, with the checks `fdt_check_full` makes (each tag and what it carries lies inside
+    /// the block, nodes nest, one root with an empty name followed by FDT_END) and more: a
+    /// property length of 2 GiB or more is refused. `fdt_check_full` is not called: libfdt
+    /// 1.6.1's walk adds a property's length to an `int` offset, so a length of 0xffffffff wraps
+    /// it forward (the blob is accepted) and 0xfffffff4 brings it back to the property's own tag
+    /// (`fdt_check_full` loops for ever); both found by Tests/Fuzz dtb. It also walked the whole
+    /// block a second time, 9% of a `ckplan plan --dtb` process (callgrind). The kernel itself
+    /// checks only the header (early_init_dt_verify) before it walks.
     private init(validated fdt: UnsafeRawPointer, bytes: [UInt8]) throws(FDTError) {
         let count = bytes.count
-        try DeviceTree.checkPropertyLengths(fdt, count: count)
-        let rc = fdt_check_full(fdt, count)
+        let rc = fdt_check_header(fdt)
         if rc != 0 {
-            throw FDTError(code: -rc, function: "fdt_check_full", offset: FDTError.headerOffset(of: -rc))
+            throw FDTError(code: -rc, function: "fdt_check_header", offset: FDTError.headerOffset(of: -rc))
         }
         totalSize = Int(ckplan_fdt_totalsize(fdt))
+        guard totalSize <= count else {
+            throw FDTError(code: FDT_ERR_TRUNCATED, function: "fdt_check_header", offset: 4,
+                           detail: "the header's totalsize is \(totalSize) bytes but the blob has \(count) (FDT_ERR_TRUNCATED)")
+        }
         version = Int(ckplan_fdt_version(fdt))
+        // fdt_check_header has checked that the strings block (and, from version 17, the
+        // structure block) lies inside totalsize.
+        let stringsOffset = Int(ckplan_fdt_off_dt_strings(fdt)), stringsSize = Int(ckplan_fdt_size_dt_strings(fdt))
         if version >= 17 {
-            // fdt_check_full has checked that both blocks lie inside the blob.
             structureSize = Int(ckplan_fdt_size_dt_struct(fdt))
-            let stringsOffset = Int(ckplan_fdt_off_dt_strings(fdt)), stringsSize = Int(ckplan_fdt_size_dt_strings(fdt))
-            guard stringsOffset + stringsSize <= count else {
-                throw FDTError(code: FDT_ERR_TRUNCATED, function: "fdt_check_full", offset: 12)
-            }
             strings = Array(UnsafeRawBufferPointer(start: fdt + stringsOffset, count: stringsSize))
         }
         // Node and property offsets are relative to the structure block; errors report bytes.
@@ -130,20 +144,22 @@ public struct DeviceTree: Sendable {
             memoryReservations.append(MemoryReservation(address: address, size: size))
         }
 
-        // One pass over the structure block, which fdt_check_full has just validated tag by tag:
-        // the tags are read here directly (with their own bounds checks) rather than through
-        // libfdt's accessors, which re-validate on every call. A node's properties are the
-        // FDT_PROP tags right after its FDT_BEGIN_NODE (NOPs aside), as libfdt's
-        // fdt_first_property_offset / fdt_next_property_offset see them; a property after a
-        // subnode belongs to no node.
-        let version = ckplan_fdt_version(fdt)
+        // The tags are read directly rather than through libfdt's accessors, which re-validate
+        // on every call. A node's properties are the FDT_PROP tags right after its
+        // FDT_BEGIN_NODE (NOPs aside), as libfdt's fdt_first_property_offset /
+        // fdt_next_property_offset see them; a property after a subnode belongs to no node.
         // The block's end: version 17 headers give its size; version 16 ones only the blob's.
-        let structEnd = version >= 17 ? min(structBase + Int(ckplan_fdt_size_dt_struct(fdt)), count) : count
+        let structEnd = version >= 17 ? structBase + structureSize : totalSize
         func be32(_ at: Int) -> UInt32? {
             at >= 0 && at + 4 <= structEnd ? UInt32(bigEndian: fdt.loadUnaligned(fromByteOffset: at, as: UInt32.self)) : nil
         }
         func broken(_ offset: Int) -> FDTError {
             FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: structBase + offset)
+        }
+        // libfdt's codes: TRUNCATED when a tag cannot be read, BADSTRUCTURE when what it carries
+        // runs past the block or the tags do not form one tree (fdt_next_tag, fdt_check_full).
+        func truncated(_ offset: Int) -> FDTError {
+            FDTError(code: FDT_ERR_TRUNCATED, function: "the structure walk", offset: structBase + offset)
         }
         // Each node's properties, as a range of `properties` until the walk ends.
         var propertyRanges: [Range<Int>] = []
@@ -151,23 +167,16 @@ public struct DeviceTree: Sendable {
         properties.reserveCapacity((structEnd - structBase) / 32)
         // Property names by `nameoff`, each decoded once (a blob names its properties with a few
         // hundred strings): an array over the strings block when it is small, else a dictionary.
-        let stringsSize = Int(ckplan_fdt_size_dt_strings(fdt))
         var namesByOffset = [String?](repeating: nil, count: stringsSize <= 1 << 16 ? stringsSize : 0)
         var names: [UInt32: String] = [:]
         var stack: [Int] = []
         var pathBytes = 0
         var takingProperties = false
-        // The structure starts with the root node: libfdt says what is wrong when it does not
-        // (fdt_check_full lets a lone FDT_END through).
-        var rootNameLength: Int32 = 0
-        if fdt_get_name(fdt, 0, &rootNameLength) == nil {
-            throw FDTError(code: -rootNameLength, function: "fdt_get_name", offset: structBase)
-        }
         // Offsets are relative to the structure block, as libfdt's are.
         var offset = 0
         walk: while true {
             let at = structBase + offset
-            guard let tag = be32(at) else { throw broken(offset) }
+            guard let tag = be32(at) else { throw truncated(offset) }
             var next = offset + 4
             switch Int32(bitPattern: tag) {
             case FDT_BEGIN_NODE:
@@ -176,6 +185,10 @@ public struct DeviceTree: Sendable {
                 }
                 let name = String(decoding: UnsafeRawBufferPointer(start: fdt + at + 4, count: nul), as: UTF8.self)
                 next = (offset + 4 + nul + 1 + 3) & ~3
+                guard !stack.isEmpty || name.isEmpty else {
+                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at,
+                                   detail: "the root node is named \"\(name)\"; a device tree's root has an empty name (FDT_ERR_BADSTRUCTURE)")
+                }
                 guard stack.count <= DeviceTree.maximumDepth else {
                     throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at,
                                    detail: "node \(name) is nested \(stack.count) levels below the root; the kernel does not unflatten nodes that deep (depth >= FDT_MAX_DEPTH - 1, drivers/of/fdt.c)")
@@ -198,19 +211,14 @@ public struct DeviceTree: Sendable {
                 stack.append(index)
                 takingProperties = true
             case FDT_PROP:
-                // FDT_PROP, len, nameoff, then the value. fdt_check_full (libfdt 1.6/1.7) accepts a
-                // length of 0xffffffff (fdt_next_tag's `int` offset wraps): a length that is
-                // negative or runs past the block is refused here.
-                guard let node = stack.last, let lengthField = be32(at + 4), let nameOffset = be32(at + 8) else {
-                    throw broken(offset)
-                }
-                let length = Int32(bitPattern: lengthField)
+                // FDT_PROP, len, nameoff, then the value.
+                guard let lengthField = be32(at + 4), let nameOffset = be32(at + 8) else { throw broken(offset) }
                 let value = at + 12
-                guard length >= 0, value + Int(length) <= structEnd else {
-                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at)
-                }
-                next = (value - structBase + Int(length) + 3) & ~3
-                guard takingProperties else { break }
+                guard lengthField < 0x8000_0000, value + Int(lengthField) <= structEnd else { throw broken(offset) }
+                let length = Int(lengthField)
+                next = (value - structBase + length + 3) & ~3
+                // Every property's name is checked, as fdt_check_full does, even one that
+                // belongs to no node.
                 let cached = Int(nameOffset) < namesByOffset.count ? namesByOffset[Int(nameOffset)] : names[nameOffset]
                 let name: String
                 if let cached {
@@ -218,60 +226,42 @@ public struct DeviceTree: Sendable {
                 } else {
                     var nameLength: Int32 = 0
                     guard let pointer = fdt_get_string(fdt, Int32(bitPattern: nameOffset), &nameLength) else {
-                        throw FDTError(code: -nameLength, function: "fdt_getprop_by_offset", offset: at)
+                        throw FDTError(code: -nameLength, function: "fdt_get_string", offset: at)
                     }
                     name = DeviceTree.string(pointer, length: Int(nameLength))
                     if Int(nameOffset) < namesByOffset.count { namesByOffset[Int(nameOffset)] = name } else { names[nameOffset] = name }
                 }
-                properties.append(Property(name: name, value: bytes[value..<value + Int(length)]))
+                guard takingProperties, let node = stack.last else { break }
+                properties.append(Property(name: name, value: bytes[value..<value + length]))
                 propertyRanges[node] = propertyRanges[node].lowerBound..<properties.count
             case FDT_END_NODE:
                 takingProperties = false
                 guard stack.popLast() != nil else { throw broken(offset) }
-                // Leaving the root: the walk is complete.
-                if stack.isEmpty { break walk }
+                // Leaving the root: only FDT_END may follow (a second root, or even a NOP, is
+                // refused, as fdt_check_full refuses it).
+                if stack.isEmpty {
+                    guard let end = be32(structBase + next) else { throw truncated(next) }
+                    guard Int32(bitPattern: end) == FDT_END else { throw broken(next) }
+                    break walk
+                }
             case FDT_NOP:
+                // Before the root too (so is a property there, which belongs to no node): libfdt
+                // and the kernel's fdt_next_node step over both.
                 break
+            case FDT_END:
+                // Before the root closed. fdt_check_full accepts a block of FDT_END alone; a
+                // tree needs a root.
+                guard !nodes.isEmpty else {
+                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at,
+                                   detail: "the structure block ends before any node; a device tree has a root node (FDT_ERR_BADSTRUCTURE)")
+                }
+                throw broken(offset)
             default:
-                // FDT_END or an unknown tag before the root closed (fdt_check_full refuses both).
                 throw broken(offset)
             }
             offset = next
         }
         for (index, range) in propertyRanges.enumerated() { nodes[index].properties = properties[range] }
-    }
-
-    /// Walks the structure block's tags once before libfdt does, and refuses a property whose
-    /// length is 2 GiB or more or runs past the block. libfdt 1.6.1's `fdt_next_tag` adds the
-    /// length to an `int` offset: 0xffffffff wraps it forward by 7 (fdt_check_full then accepts
-    /// the blob), and 0xfffffff4 brings it back to the property's own tag, so `fdt_check_full`
-    /// loops for ever (both found by Tests/Fuzz dtb). Every step here moves forward, so this ends.
-    /// A blob whose header libfdt refuses is left to `fdt_check_full` to name.
-    private static func checkPropertyLengths(_ fdt: UnsafeRawPointer, count: Int) throws(FDTError) {
-        guard fdt_check_header(fdt) == 0, Int(ckplan_fdt_totalsize(fdt)) <= count else { return }
-        let base = Int(ckplan_fdt_off_dt_struct(fdt))
-        let end = min(ckplan_fdt_version(fdt) >= 17 ? base + Int(ckplan_fdt_size_dt_struct(fdt)) : count, count)
-        func word(_ at: Int) -> UInt32? {
-            at + 4 <= end ? UInt32(bigEndian: fdt.loadUnaligned(fromByteOffset: at, as: UInt32.self)) : nil
-        }
-        var at = base
-        while let tag = word(at) {
-            switch Int32(bitPattern: tag) {
-            case FDT_BEGIN_NODE:
-                guard let nul = UnsafeRawBufferPointer(start: fdt + at + 4, count: end - at - 4).firstIndex(of: 0) else { return }
-                at = (at + 4 + nul + 1 + 3) & ~3
-            case FDT_PROP:
-                guard let length = word(at + 4) else { return }
-                guard length < 0x8000_0000, at + 12 + Int(length) <= end else {
-                    throw FDTError(code: FDT_ERR_BADSTRUCTURE, function: "the structure walk", offset: at)
-                }
-                at = (at + 12 + Int(length) + 3) & ~3
-            case FDT_END_NODE, FDT_NOP:
-                at += 4
-            default:
-                return  // FDT_END, or a tag fdt_check_full refuses
-            }
-        }
     }
 
     /// `parent + "/" + name` in one allocation (a blob has hundreds of nodes).

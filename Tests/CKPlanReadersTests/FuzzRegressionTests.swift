@@ -32,8 +32,8 @@ import Testing
     /// The same 86 bytes with a length field of 0xfffffff4: fdt_next_tag's offset comes back to
     /// the property's own tag, and libfdt 1.6.1's fdt_check_full loops for ever (checked with a
     /// five-line C program against Debian's libfdt: killed by `timeout`). Found by Tests/Fuzz dtb
-    /// as a 2,663-byte timeout, 8.7M executions into the final round. ckplan must refuse it
-    /// before libfdt walks it; if that check goes, this test hangs.
+    /// as a 2,663-byte timeout, 8.7M executions into the final round. ckplan's own structure walk
+    /// (which replaced fdt_check_full) must refuse it.
     static let propertyLengthBackToItsTag: [UInt8] = propertyLengthMinusOne.enumerated().map { i, byte in
         (68..<72).contains(i) ? [0xff, 0xff, 0xff, 0xf4][i - 68] : byte
     }
@@ -63,7 +63,7 @@ import Testing
         let input = try #require(throws: InputError.self) {
             try DeviceTreeReader.machine(bytes: Self.version7, file: "v7.dtb")
         }
-        #expect(input.description == "v7.dtb: byte 20: device tree version 7: ckplan reads versions 16 and 17 (libfdt 1.6.1 crashes on some older blobs; dtc writes 17)")
+        #expect(input.description == "v7.dtb: byte 20: device tree version 7: ckplan reads versions 16 and 17 (older blobs name nodes by full path; dtc writes 17)")
     }
 
     @Test func propertyLengthMinusOneIsRefused() throws {

@@ -8,17 +8,6 @@ import Testing
 /// The combining marks that would glue onto a blank are left out: there the two readings differ
 /// only in how an error message quotes the line.
 @Suite struct IomemDifferentialTests {
-    /// xorshift64*: a fixed seed, so a failure replays.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state ^= state >> 12
-            state ^= state << 25
-            state ^= state >> 27
-            return state &* 0x2545_f491_4f6c_dd1d
-        }
-    }
-
     struct Line: Equatable {
         var depth: Int, start: UInt64, last: UInt64, name: String, line: Int
         init(_ r: IomemReader.Resource) { (depth, start, last, name, line) = (r.depth, r.start, r.last, r.name, r.line) }

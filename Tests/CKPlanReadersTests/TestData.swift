@@ -27,3 +27,14 @@ func hexValue(_ s: String) -> UInt64? {
     guard s.hasPrefix("0x") else { return nil }
     return UInt64(s.dropFirst(2), radix: 16)
 }
+
+/// xorshift64*: a fixed seed, so a failure replays (the random tests' inputs).
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return state &* 0x2545_f491_4f6c_dd1d
+    }
+}
