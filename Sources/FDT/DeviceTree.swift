@@ -102,8 +102,8 @@ public struct DeviceTree: Sendable {
     /// `fdt` is the aligned copy of `bytes`.
     ///
     /// libfdt checks the header (`fdt_check_header`: magic, versions, every block inside
-    /// `totalsize`), the memory reservation block, the root's name and each property's name in
-    /// the strings block. The structure block is validated here, in the one forward pass that
+    /// `totalsize`; the walk's bounds rely on it, StructureWalkTests), the memory reservation
+    /// block and each property's name in the strings block. The structure block is validated here, in the one forward pass that
     /// reads it, with the checks `fdt_check_full` makes (each tag and what it carries lies inside
     /// the block, nodes nest, one root with an empty name followed by FDT_END) and more: a
     /// property length of 2 GiB or more is refused. `fdt_check_full` is not called: libfdt

@@ -26,6 +26,18 @@ import Testing
     /// The real blobs the corruptions start from: small enough to corrupt thousands of times.
     static let blobs = ["shared/dtb/cavium__thunder2-99xx.dtb", "shared/dtb/broadcom__bcm2712-rpi-5-b.dtb"]
 
+    /// The walk reads up to the structure block's end as the header gives it, and the strings
+    /// block as given: fdt_check_header (libfdt 1.5.1 and later) must refuse blocks that run past
+    /// `totalsize`, or the walk would read past the blob.
+    @Test(arguments: [(12, "off_dt_strings"), (32, "size_dt_strings"), (36, "size_dt_struct"), (8, "off_dt_struct")])
+    func blocksPastTotalsizeAreRefusedByTheHeaderCheck(_ field: Int, _ name: String) throws {
+        var blob = try TestData.bytes(Self.blobs[0])
+        Self.setWord(&blob, field, Self.word(blob, 4) - 8)
+        let error = try #require(throws: FDTError.self, "\(name)") { try DeviceTree(bytes: blob) }
+        #expect(error.name == "FDT_ERR_TRUNCATED")
+        #expect(error.function == "fdt_check_header")
+    }
+
     @Test(arguments: blobs) func walkRefusesWhatFdtCheckFullRefuses(_ name: String) throws {
         let original = try TestData.bytes(name)
         #expect(Self.libfdtCheckFull(original) == 0)
