@@ -26,11 +26,9 @@ struct LiveSystem {
         if exists(path(fdt)) {
             machine = try MachineLoader.dtb(path: path(fdt))
             if let running = iomemMachine {
-                if machine.memory.isEmpty || machine.memoryIsUnknown {
+                if machine.memoryIsUnknown {
                     // An EFI boot: the stub deletes /memory from the DT and passes the EFI memory map.
-                    machine.memory = running.memory
-                    machine.notes.removeAll { $0.message.contains("--memory BASE+SIZE") }
-                    machine.notes.append(Note(.note, "memory from \(path(iomem)) System RAM: the device tree has none (an EFI boot)"))
+                    machine.replaceMemory(with: running.memory, because: "memory from \(path(iomem)) System RAM: the device tree has none (an EFI boot)")
                 }
                 machine.kernelImage = running.kernelImage
                 machine.crashKernel = running.crashKernel

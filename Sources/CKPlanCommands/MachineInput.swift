@@ -80,9 +80,7 @@ struct MachineInputOptions: ParsableArguments {
     func withBanks(_ machine: Machine) -> Machine {
         guard let banks = try? banks(), !banks.isEmpty else { return machine }
         var machine = machine
-        machine.memory = banks.map { MemoryRegion(range: $0) }
-        machine.notes.removeAll { $0.message.contains("--memory BASE+SIZE") }
-        machine.notes.append(Note(.note, "memory given with --memory replaces what the input describes"))
+        machine.replaceMemory(with: banks.map { MemoryRegion(range: $0) }, because: "memory given with --memory replaces what the input describes")
         return machine
     }
 }

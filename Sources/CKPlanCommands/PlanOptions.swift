@@ -11,7 +11,7 @@ struct PlanOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A named kernel build (see `ckplan profiles`). Default: debian-6.12-arm64.", valueName: "name"))
     var profile: String?
 
-    @Option(help: ArgumentHelp("An upstream release (5.10 … 7.1) with upstream defaults, e.g. 6.6 or 5.15.167.", valueName: "version"))
+    @Option(help: ArgumentHelp("An upstream release (\(KernelProfile.modelledReleasesText)) with upstream defaults, e.g. 6.6 or 5.15.167.", valueName: "version"))
     var kernel: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a configuration value, e.g. CONFIG_ARM64_16K_PAGES=y (repeatable).", valueName: "CONFIG=value"))
@@ -104,8 +104,8 @@ struct PlanOptions: ParsableArguments {
         if profile == nil, kernel == nil, let release, let running = KernelProfile.forRelease(release) {
             p = running.profile
         } else if let kernel {
-            guard let v = KernelVersion(parsing: kernel), v >= KernelVersion(5, 10), v < KernelVersion(7, 2) else {
-                throw ValidationError("--kernel \(kernel): expected a release from 5.10 to 7.1, e.g. 6.6")
+            guard let v = KernelVersion(parsing: kernel), KernelProfile.modelledReleases.contains(v) else {
+                throw ValidationError("--kernel \(kernel): expected a release in \(KernelProfile.modelledReleasesText), e.g. 6.6")
             }
             p = KernelProfile.upstream(v)
         } else {
@@ -149,7 +149,7 @@ struct PlanOptions: ParsableArguments {
     /// The request for a machine read by the caller (`--batch` reads one per file), with the
     /// Image files of the boot and kexec options read here.
     func request(loaded machine: Machine, live: LiveSystem? = nil) throws(InputError) -> PlanRequest {
-        if machine.memory.isEmpty || machine.memoryIsUnknown {
+        if machine.memoryIsUnknown {
             throw InputError(file: machine.source, location: .none, message: machine.kind == .deviceTree
                 ? "no RAM to plan: the device tree carries no /memory size (firmware fills it in at boot); give --memory BASE+SIZE"
                 : "no RAM to plan: the input describes no System RAM")
@@ -186,7 +186,7 @@ struct PlanOptions: ParsableArguments {
         let profile = (try? kernelProfile(release: live?.release)) ?? KernelProfile.debian612
         if self.profile == nil, kernel == nil, let release = live?.release {
             let how = KernelProfile.forRelease(release)?.how
-                ?? "the running release \(release) is not one ckplan models (5.10 … 7.1): planned for \(profile.name); give --profile or --kernel"
+                ?? "the running release \(release) is not one ckplan models (\(KernelProfile.modelledReleasesText)): planned for \(profile.name); give --profile or --kernel"
             machine.notes.append(Note(.note, "kernel: \(how)"))
         }
         let cpu = (try? cpuFeatures()) ?? CPUFeatures()

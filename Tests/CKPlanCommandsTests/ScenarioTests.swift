@@ -71,13 +71,16 @@ import Testing
             let plan = try Self.plan(file, scenario: side)
             facts.append(try PlanFacts(json: PlanReport.json(plan), label: "Scenarios/\(side)", file: side))
             let obs = sideFolder.appendingPathComponent("observed/observation.json")
-            if let data = try? Data(contentsOf: obs), let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let o = json["observed"] as? [String: Any] {
-                observed.append(o)
+            // A side with an observation must have a readable one: a broken file must not turn
+            // the check below off.
+            if FileManager.default.fileExists(atPath: obs.path) {
+                let json = try JSONSerialization.jsonObject(with: Data(contentsOf: obs)) as? [String: Any]
+                observed.append(try #require(json?["observed"] as? [String: Any], "\(side): observation.json has no `observed` object"))
             }
         }
         let diff = PlanDiff(facts[0], facts[1])
         try compare(s, folder: folder, outputs: [("diff.txt", DiffReport.text(diff)), ("diff.json", DiffReport.json(diff).rendered())])
+        try #require(observed.count != 1, "only one side of \(sides) was observed")
         guard observed.count == 2 else { return }
         // The kernel's side of the same comparison.
         func range(_ any: Any?) -> PhysRange? {
@@ -101,14 +104,18 @@ import Testing
         let observedLog = PlanDiff.lines(crashLines(observed[0]["dmesg"] as? [String] ?? []), crashLines(observed[1]["dmesg"] as? [String] ?? []))
         #expect(diff.dmesg.filter { $0.text.hasPrefix("crashkernel") || $0.text.hasPrefix("cma:") } == observedLog,
                 "log-line changes as the two kernels printed them")
-        func runs(_ o: [String: Any]) -> [PlanFacts.Run] {
+        // Every observed run must read: a dropped one would hide a difference.
+        func runs(_ o: [String: Any]) throws -> [PlanFacts.Run] {
             let map = o["linearMap"] as? [String: Any] ?? [:]
-            return (map["runs"] as? [[String: Any]] ?? []).compactMap { r in
-                guard let range = range(r), let leaf = (r["leafSize"] as? NSNumber)?.uint64Value, let cont = r["contiguous"] as? Bool else { return nil }
+            let all = try #require(map["runs"] as? [[String: Any]], "an observation without linear-map runs")
+            return try all.map { r in
+                let range = try #require(range(r), "a run without start and end: \(r)")
+                let leaf = try #require((r["leafSize"] as? NSNumber)?.uint64Value, "a run without leafSize: \(r)")
+                let cont = try #require(r["contiguous"] as? Bool, "a run without contiguous: \(r)")
                 return PlanFacts.Run(range: range, leaf: PlanFacts.Leaf(size: leaf, contiguous: cont))
             }
         }
-        #expect(diff.leafChanges == PlanDiff.leaves(runs(observed[0]), runs(observed[1])),
+        #expect(try diff.leafChanges == PlanDiff.leaves(runs(observed[0]), runs(observed[1])),
                 "linear-map changes as the two kernels' page tables differ")
     }
 

@@ -397,6 +397,7 @@ public struct BootSimulation: Sendable {
             steps.append(BootStep("/memreserve/", "early_init_fdt_scan_reserved_mem", [r]))
         }
         let cmaAlign = CMARules.rules(for: version).alignmentBytes(pageSize: mb.pageSize)
+        let dynamicNoMapRemoves = BootRules.rules(for: version).dynamicNoMapRemoves
         for node in nodes where node.isDynamic {
             guard let size = node.size, size > 0 else { continue }
             var align = node.alignment ?? 64   // SMP_CACHE_BYTES
@@ -417,7 +418,7 @@ public struct BootSimulation: Sendable {
                 continue
             }
             if node.noMap {
-                if BootRules.rules(for: version).dynamicNoMapRemoves {
+                if dynamicNoMapRemoves {
                     // 5.10: a dynamic no-map region is removed from memory (a hole, not NOMAP).
                     mb.remove(r)
                 } else {

@@ -58,6 +58,10 @@ public struct KernelProfile: Sendable, Equatable {
         named.first { $0.name == name }
     }
 
+    /// The releases the rule tables cover, and how messages name them.
+    public static let modelledReleases = KernelVersion(5, 10)..<KernelVersion(7, 2)
+    public static let modelledReleasesText = "5.10 … 7.1"
+
     /// The profile for a running kernel's release (`uname -r`, /proc/sys/kernel/osrelease), and how
     /// it was chosen: Debian's `6.1.0-N-arm64` (bookworm) and `6.12.N+debN-arm64[-16k]` (trixie)
     /// map to their named builds; any other 5.10 … 7.1 release to upstream defaults.
@@ -70,7 +74,7 @@ public struct KernelProfile: Sendable, Equatable {
         if debian && v.series == "6.12" && release.contains("+deb") {
             return (release.hasSuffix("-16k") ? debian612_16k : debian612, "Debian's build for the running release \(release)")
         }
-        guard v >= KernelVersion(5, 10), v < KernelVersion(7, 2) else { return nil }
+        guard modelledReleases.contains(v) else { return nil }
         return (upstream(v), "upstream defaults for the running release \(release) (give --profile or --set for a distribution build)")
     }
 

@@ -87,18 +87,20 @@ public enum KexecReport {
         return lines
     }
 
-    /// Where each segment's rule put it, in placement order, for `ckplan explain`.
+    /// Where each segment's rule put it, in placement order, for `ckplan explain`. The sizes come
+    /// from the rule tables that place the segments (KexecToolsRules, KexecFileRules).
     static func rule(_ name: KexecSegment.Name, _ loader: KexecLoader) -> String {
-        switch (loader, name) {
+        let h = ByteCount.human
+        return switch (loader, name) {
         case (.kexecLoad, .elfcorehdr): "first, top-down at the region's end, page-rounded (crashdump-arm64.c load_crashdump_segments)"
-        case (.kexecLoad, .kernel): "ALIGN_UP(region start, 2 MiB) + text_offset, no search (kexec-arm64.c arm64_locate_kernel_segment)"
-        case (.kexecLoad, .initrd): "bottom-up above the Image's end; Image + initrd inside one 1 GiB-aligned 32 GiB window (kexec-arm64.c arm64_load_other_segments)"
-        case (.kexecLoad, .dtb): "bottom-up above the Image's end, after the initrd; at most 2 MiB (arm64_load_other_segments)"
+        case (.kexecLoad, .kernel): "ALIGN_UP(region start, \(h(KexecToolsRules.kernelAlign))) + text_offset, no search (kexec-arm64.c arm64_locate_kernel_segment)"
+        case (.kexecLoad, .initrd): "bottom-up above the Image's end; Image + initrd inside one \(h(KexecToolsRules.windowAlign))-aligned \(h(KexecToolsRules.window)) window (kexec-arm64.c arm64_load_other_segments)"
+        case (.kexecLoad, .dtb): "bottom-up above the Image's end, after the initrd; at most \(h(KexecToolsRules.dtbLimit)) (arm64_load_other_segments)"
         case (.kexecLoad, .purgatory): "bottom-up above the Image's end, after the DTB (kexec-elf-rel.c elf_rel_build_load)"
-        case (.kexecFileLoad, .kernel): "bottom-up, 2 MiB aligned (arch/arm64/kernel/kexec_image.c image_load)"
-        case (.kexecFileLoad, .elfcorehdr): "top-down, 64 KiB aligned (machine_kexec_file.c load_other_segments)"
-        case (.kexecFileLoad, .initrd): "bottom-up above the kernel, within 32 GiB of it (load_other_segments)"
-        case (.kexecFileLoad, .dtb): "top-down, 2 MiB aligned so it never crosses a 2 MiB boundary (load_other_segments)"
+        case (.kexecFileLoad, .kernel): "bottom-up, \(h(KexecToolsRules.kernelAlign)) aligned (arch/arm64/kernel/kexec_image.c image_load)"
+        case (.kexecFileLoad, .elfcorehdr): "top-down, \(h(KexecFileRules.elfHeaderAlign)) aligned (machine_kexec_file.c load_other_segments)"
+        case (.kexecFileLoad, .initrd): "bottom-up above the kernel, within \(h(KexecToolsRules.window)) of it (load_other_segments)"
+        case (.kexecFileLoad, .dtb): "top-down, \(h(KexecFileRules.dtbAlign)) aligned so it never crosses a \(h(KexecFileRules.dtbAlign)) boundary (load_other_segments)"
         case (.kexecFileLoad, .purgatory): "none on arm64"
         }
     }

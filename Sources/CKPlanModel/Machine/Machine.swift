@@ -67,6 +67,14 @@ public struct Machine: Sendable, Equatable {
     /// `/memory`): the plan needs `--memory BASE+SIZE` or an iomem file.
     public var memoryIsUnknown: Bool { memory.allSatisfy { $0.range.isEmpty } }
 
+    /// Replaces the RAM the input described (`--memory` banks, or a live system's iomem for a
+    /// DT whose /memory the EFI stub deleted), dropping the reader's note that asked for it.
+    public mutating func replaceMemory(with regions: [MemoryRegion], because reason: String) {
+        memory = regions
+        notes.removeAll { $0.message.contains("--memory BASE+SIZE") }
+        notes.append(Note(.note, reason))
+    }
+
     /// Sum of all memory, no-map included: what `memblock_phys_mem_size()` starts from.
     public var totalMemory: UInt64 {
         memory.reduce(0) { $0 &+ $1.range.size }

@@ -21,9 +21,11 @@ public struct PlanRequest: Sendable {
     }
 
     /// The boot facts ckplan assumes when none are given: where the DT says the initrd is, and
-    /// otherwise QEMU virt's loader layout relative to the first RAM bank (the plan says so).
+    /// otherwise QEMU virt's loader layout relative to the first RAM bank the kernel may be
+    /// loaded into (a no-map bank is firmware's; the plan says what was assumed).
     public static func defaultBoot(machine: Machine, profile: KernelProfile) -> BootFacts {
-        let ramBase = machine.memory.first?.range.start ?? 0
+        let loadBank = machine.memory.first { !$0.noMap } ?? machine.memory.first
+        let ramBase = loadBank?.range.start ?? 0
         if let code = machine.kernelImage.first {
             // A running system: the image is where /proc/iomem shows it (_text is 2 MiB aligned);
             // its device tree, when there is one, says where the initrd is.
@@ -38,7 +40,8 @@ public struct PlanRequest: Sendable {
         if machine.kind == .deviceTree, let shape = machine.deviceTree, let fdt = facts.fdt {
             facts.fdt = PhysRange(base: fdt.start, size: max(shape.totalSize, 1))
         }
-        facts.origin = machine.kind == .embedded ? "QEMU virt loader" : "assumed: QEMU virt loader layout from the first RAM bank"
+        facts.origin = machine.kind == .embedded ? "QEMU virt loader"
+            : "assumed: QEMU virt loader layout from the first RAM bank" + (loadBank?.noMap == false && machine.memory.first?.noMap == true ? " that is not no-map" : "")
         return facts
     }
 }
@@ -156,7 +159,9 @@ public enum Planner {
             // A what-if on a running system: iomem shows the result of its own boot, not the steps.
             var note = "planned from /proc/iomem: its Crash kernel lines are the running kernel's and are not reused; "
             note += "the FDT blob, the initrd and the memblock-only allocations (page tables, unflattened DT, NODE_DATA, "
-            note += "sparse memmap, CMA) are not visible in iomem and are simulated; FDT and initrd positions are unknown and left out"
+            note += "sparse memmap, CMA) are not visible in iomem and are simulated; "
+            note += request.boot.fdt == nil ? "FDT and initrd positions are unknown and left out"
+                : "the dump shows no Kernel code, so the image, FDT and initrd are placed as the boot facts line says"
             plan.boot.notes.append(Note(.note, note))
         }
         if !request.machine.crashKernel.isEmpty {

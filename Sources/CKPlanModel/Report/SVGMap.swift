@@ -14,9 +14,10 @@ struct SVGMap {
         self.model = model
         self.left = left
         self.right = right
-        var boundaries: [UInt64] = model.allRanges.flatMap { [$0.start, $0.end] }
+        let spans = model.allRanges
+        var boundaries: [UInt64] = spans.flatMap { [$0.start, $0.end] }
         boundaries += model.guides.map(\.address)
-        axis = AddressAxis(spans: model.allRanges, boundaries: boundaries, important: model.important, x0: left,
+        axis = AddressAxis(spans: spans, boundaries: boundaries, important: model.important, x0: left,
                            width: right - left)
     }
 
